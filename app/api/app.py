@@ -1,0 +1,41 @@
+"""create_app(settings): the litestar application and its wiring."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from app.api.auth import provide_principal, require_scope
+from app.api.request_id import request_id_middleware
+from app.api.v1.catalog import ComponentController, StatusPageController
+from app.api.v1.errors import EXCEPTION_HANDLERS
+from app.config import Settings
+from app.store.pool import create_pool
+
+
+def create_app(settings: Settings) -> Litestar:
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncIterator[None]:
+        app.state.pool = await create_pool(settings.database_url)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    v1 = Router(
+        path="/v1",
+        route_handlers=[ComponentController, StatusPageController],
+        guards=[require_scope],
+        dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
+    )
+    return Litestar(
+        route_handlers=[v1],
+        lifespan=[database],
+        middleware=[request_id_middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(title="Herald", version="0.1.0", path="/docs"),
+    )

@@ -1,0 +1,110 @@
+"""Incident state and `evolve`, the fold of its events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import assert_never
+from uuid import UUID
+
+import msgspec
+
+from app.domain.events import (
+    ComponentStatusesChanged,
+    Event,
+    IncidentEdited,
+    IncidentOpened,
+    StatusChanged,
+    UpdatePosted,
+    UpdateRedacted,
+)
+from app.domain.values import ComponentStatus, IncidentStatus, Severity
+
+
+class Incident(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    organization_id: UUID
+    title: str
+    severity: Severity
+    status: IncidentStatus
+    component_ids: tuple[UUID, ...]
+    # In the order of component_ids; a component appears once an update gave it a status.
+    component_statuses: tuple[ComponentStatus, ...] = ()
+    owner_schedule_id: UUID | None = None
+    update_ids: frozenset[UUID] = frozenset()
+    redacted_update_ids: frozenset[UUID] = frozenset()
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+
+
+State = Incident | None
+
+
+def initial_state() -> State:
+    return None
+
+
+def merge_component_statuses(
+    component_ids: tuple[UUID, ...],
+    current: tuple[ComponentStatus, ...],
+    changes: tuple[ComponentStatus, ...],
+) -> tuple[ComponentStatus, ...]:
+    """Later statuses replace earlier ones per component; components no longer affected drop."""
+    by_component = {cs.component_id: cs for cs in (*current, *changes)}
+    return tuple(by_component[cid] for cid in component_ids if cid in by_component)
+
+
+def evolve(state: State, event: Event) -> State:
+    if isinstance(event, IncidentOpened):
+        return Incident(
+            id=event.incident_id,
+            organization_id=event.organization_id,
+            title=event.title,
+            severity=event.severity,
+            status="investigating",
+            component_ids=event.component_ids,
+            owner_schedule_id=event.owner_schedule_id,
+            opened_at=event.at,
+            updated_at=event.at,
+        )
+    assert state is not None, "only IncidentOpened may start a stream"
+    match event:
+        case IncidentEdited():
+            component_ids = (
+                state.component_ids if event.component_ids is None else event.component_ids
+            )
+            return msgspec.structs.replace(
+                state,
+                title=state.title if event.title is None else event.title,
+                severity=state.severity if event.severity is None else event.severity,
+                component_ids=component_ids,
+                component_statuses=merge_component_statuses(
+                    component_ids, state.component_statuses, ()
+                ),
+                updated_at=event.at,
+            )
+        case UpdatePosted():
+            return msgspec.structs.replace(
+                state, update_ids=state.update_ids | {event.update_id}, updated_at=event.at
+            )
+        case StatusChanged():
+            return msgspec.structs.replace(
+                state,
+                status=event.to_status,
+                resolved_at=event.at if event.to_status == "resolved" else None,
+                updated_at=event.at,
+            )
+        case ComponentStatusesChanged():
+            return msgspec.structs.replace(
+                state,
+                component_statuses=merge_component_statuses(
+                    state.component_ids, state.component_statuses, event.component_statuses
+                ),
+                updated_at=event.at,
+            )
+        case UpdateRedacted():
+            return msgspec.structs.replace(
+                state, redacted_update_ids=state.redacted_update_ids | {event.update_id}
+            )
+        case _:
+            assert_never(event)

@@ -1,0 +1,1 @@
+"""PostgreSQL adapters: the event log, update bodies, projections, the catalog."""

@@ -1,0 +1,27 @@
+"""Events to and from the JSON stored in the log."""
+
+from __future__ import annotations
+
+import msgspec
+
+from app.domain.events import Event
+
+_encoder = msgspec.json.Encoder()
+_event_decoder = msgspec.json.Decoder(Event)
+
+
+def event_type(event: Event) -> str:
+    return type(event).__name__
+
+
+def encode_event(event: Event) -> str:
+    # asyncpg takes jsonb parameters as text.
+    return _encoder.encode(event).decode()
+
+
+def decode_event(data: str) -> Event:
+    return _event_decoder.decode(data)
+
+
+def encode_json(value: object) -> str:
+    return _encoder.encode(value).decode()

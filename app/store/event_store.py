@@ -1,0 +1,98 @@
+"""The append-only event log: read a stream, append to it with an expected version."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from app.domain.events import Event
+from app.store.codec import decode_event, encode_event, encode_json, event_type
+
+
+class ConcurrencyError(Exception):
+    """Another writer appended to the stream since it was read."""
+
+
+class EventMetadata(msgspec.Struct, frozen=True, kw_only=True):
+    actor_id: UUID | None = None
+    request_id: str | None = None
+    idempotency_key: str | None = None
+
+
+class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    stream_id: UUID
+    version: int
+    event: Event
+    recorded_at: datetime
+
+
+async def lock_stream(conn: asyncpg.Connection, stream_id: UUID) -> None:
+    """Queue writers of one stream behind each other until the caller's transaction ends.
+
+    Taken before the stream is read, so a command decides on the state it will append to
+    instead of failing on the unique constraint and retrying.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(stream_id))
+
+
+async def read_stream(conn: asyncpg.Connection, stream_id: UUID) -> list[RecordedEvent]:
+    rows = await conn.fetch(
+        "SELECT position, version, data::text AS data, recorded_at"
+        " FROM events WHERE stream_id = $1 ORDER BY version",
+        stream_id,
+    )
+    return [
+        RecordedEvent(
+            position=row["position"],
+            stream_id=stream_id,
+            version=row["version"],
+            event=decode_event(row["data"]),
+            recorded_at=row["recorded_at"],
+        )
+        for row in rows
+    ]
+
+
+async def append(
+    conn: asyncpg.Connection,
+    stream_id: UUID,
+    expected_version: int,
+    events: Sequence[Event],
+    metadata: EventMetadata,
+) -> list[RecordedEvent]:
+    """Append `events` after `expected_version` (0 for a new stream) in the caller's transaction."""
+    if not events:
+        return []
+    meta = encode_json(metadata)
+    try:
+        rows = await conn.fetch(
+            "INSERT INTO events (stream_id, version, type, data, metadata)"
+            " SELECT $1, $2 + n, t, d::jsonb, $5::jsonb"
+            " FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS e(t, d, n)"
+            " RETURNING position, version, recorded_at",
+            stream_id,
+            expected_version,
+            [event_type(e) for e in events],
+            [encode_event(e) for e in events],
+            meta,
+        )
+    except asyncpg.UniqueViolationError as error:
+        raise ConcurrencyError(
+            f"stream {stream_id} has moved past version {expected_version}"
+        ) from error
+    rows = sorted(rows, key=lambda row: row["version"])
+    return [
+        RecordedEvent(
+            position=row["position"],
+            stream_id=stream_id,
+            version=row["version"],
+            event=event,
+            recorded_at=row["recorded_at"],
+        )
+        for row, event in zip(rows, events, strict=True)
+    ]

@@ -1,0 +1,34 @@
+"""`herald migrate`: idempotent and safe when several replicas start at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from app.store.migrate import BASELINE, migrate
+from tests.conftest import scratch_database
+
+
+async def test_migrate_twice_applies_once() -> None:
+    async with scratch_database() as url:
+        conn = await asyncpg.connect(url)
+        try:
+            assert await migrate(conn) == [BASELINE]
+            assert await migrate(conn) == []
+            names = await conn.fetch("SELECT name FROM schema_migrations")
+            assert [row["name"] for row in names] == [BASELINE]
+        finally:
+            await conn.close()
+
+
+async def test_concurrent_migrations_serialize() -> None:
+    async with scratch_database() as url:
+        conns = [await asyncpg.connect(url) for _ in range(4)]
+        try:
+            results = await asyncio.gather(*(migrate(conn) for conn in conns))
+            assert sorted(results) == [[], [], [], [BASELINE]]
+            assert await conns[0].fetchval("SELECT count(*) FROM events") == 0
+        finally:
+            for conn in conns:
+                await conn.close()
