@@ -1,0 +1,85 @@
+"""`evolve`: the state a stream of events folds into."""
+
+from app.domain.events import IncidentEdited, UpdateRedacted
+
+from .examples import (
+    ALICE,
+    API,
+    BOB,
+    CDN,
+    DB,
+    INCIDENT,
+    ORG,
+    SCHEDULE,
+    T0,
+    UPDATE_1,
+    UPDATE_2,
+    UPDATE_3,
+    at,
+    components_changed,
+    cs,
+    moved,
+    opened,
+    posted,
+)
+from .spec import fold
+
+
+def test_an_opened_incident_is_investigating():
+    state = fold(opened())
+    assert (state.id, state.organization_id, state.owner_schedule_id) == (INCIDENT, ORG, SCHEDULE)
+    assert state.status == "investigating"
+    assert state.component_ids == (API, DB)
+    assert state.component_statuses == ()
+    assert (state.opened_at, state.updated_at, state.resolved_at) == (T0, T0, None)
+
+
+def test_status_changes_follow_the_events_and_resolving_stamps_the_time():
+    state = fold(
+        opened(),
+        *moved(UPDATE_1, 5, "investigating", "identified"),
+        *moved(UPDATE_2, 30, "identified", "resolved"),
+    )
+    assert state.status == "resolved"
+    assert state.resolved_at == at(30)
+    assert state.updated_at == at(30)
+    assert state.update_ids == {UPDATE_1, UPDATE_2}
+
+
+def test_component_statuses_merge_per_component_across_updates():
+    state = fold(
+        opened(),
+        components_changed(UPDATE_1, 5, cs(DB, "full_outage"), cs(API, "degraded_performance")),
+        components_changed(UPDATE_2, 10, cs(API, "operational")),
+    )
+    # Later replaces only the component it names; order follows the incident's component_ids.
+    assert state.component_statuses == (cs(API, "operational"), cs(DB, "full_outage"))
+
+
+def test_editing_components_drops_statuses_of_removed_ones():
+    state = fold(
+        opened(),
+        components_changed(UPDATE_1, 5, cs(API, "partial_outage"), cs(DB, "full_outage")),
+        IncidentEdited(component_ids=(DB, CDN), edited_by=BOB, at=at(10)),
+    )
+    assert state.component_ids == (DB, CDN)
+    assert state.component_statuses == (cs(DB, "full_outage"),)
+
+
+def test_editing_replaces_only_the_fields_it_sets():
+    state = fold(opened(), IncidentEdited(severity="minor", edited_by=BOB, at=at(10)))
+    assert (state.title, state.severity) == ("Payments elevated error rate", "minor")
+    assert state.component_ids == (API, DB)
+    assert state.updated_at == at(10)
+
+
+def test_redaction_is_remembered_per_update():
+    state = fold(
+        opened(),
+        posted(UPDATE_1, 5),
+        posted(UPDATE_2, 6),
+        posted(UPDATE_3, 7),
+        UpdateRedacted(update_id=UPDATE_2, redacted_by=ALICE, at=at(8)),
+    )
+    assert state.update_ids == {UPDATE_1, UPDATE_2, UPDATE_3}
+    assert state.redacted_update_ids == {UPDATE_2}
