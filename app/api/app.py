@@ -13,6 +13,7 @@ from app.api.auth import provide_principal, require_scope
 from app.api.request_id import request_id_middleware
 from app.api.v1.catalog import ComponentController, StatusPageController
 from app.api.v1.errors import EXCEPTION_HANDLERS
+from app.api.v1.incidents import IncidentController
 from app.config import Settings
 from app.store.pool import create_pool
 
@@ -28,7 +29,7 @@ def create_app(settings: Settings) -> Litestar:
 
     v1 = Router(
         path="/v1",
-        route_handlers=[ComponentController, StatusPageController],
+        route_handlers=[ComponentController, StatusPageController, IncidentController],
         guards=[require_scope],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 class PageRequest(msgspec.Struct, frozen=True):
-    after: UUID | None
+    last_seen: UUID | None
     limit: int
 
 

@@ -58,7 +58,7 @@ class ComponentController(Controller):
     ) -> dict[str, Any]:
         page = page_request(cursor, limit)
         rows = await catalog.list_components(
-            request.app.state.pool, principal.organization_id, page.after, page.limit + 1
+            request.app.state.pool, principal.organization_id, page.last_seen, page.limit + 1
         )
         return {
             "data": [ComponentOut.of(row) for row in rows[: page.limit]],
@@ -106,7 +106,7 @@ class StatusPageController(Controller):
     ) -> dict[str, Any]:
         page = page_request(cursor, limit)
         rows = await catalog.list_status_pages(
-            request.app.state.pool, principal.organization_id, page.after, page.limit + 1
+            request.app.state.pool, principal.organization_id, page.last_seen, page.limit + 1
         )
         return {
             "data": [StatusPageOut.of(row) for row in rows[: page.limit]],

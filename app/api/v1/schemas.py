@@ -8,7 +8,9 @@ from uuid import UUID
 
 import msgspec
 
+from app.domain.values import ComponentState, ComponentStatus, IncidentStatus, Severity, Visibility
 from app.store.catalog import Component, StatusPage
+from app.store.incident_reads import IncidentView, UpdateView
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 Description = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -89,4 +91,110 @@ class StatusPageOut(Output):
             published=page.published,
             created_at=iso_ms(page.created_at),
             updated_at=iso_ms(page.updated_at),
+        )
+
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=r"\S")]
+Body = Annotated[str, msgspec.Meta(max_length=10_000)]
+
+
+class ComponentStatusIO(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True):
+    component_id: UUID
+    status: ComponentState
+
+    @classmethod
+    def of(cls, status: ComponentStatus) -> ComponentStatusIO:
+        return cls(component_id=status.component_id, status=status.status)
+
+    def to_domain(self) -> ComponentStatus:
+        return ComponentStatus(component_id=self.component_id, status=self.status)
+
+
+class CreateIncident(Input):
+    title: Title
+    severity: Severity
+    component_ids: ComponentIds
+    owner_schedule_id: UUID | None = None
+
+
+class EditIncidentIn(Input):
+    title: Title | None = None
+    severity: Severity | None = None
+    component_ids: ComponentIds | None = None
+
+
+class PostUpdateIn(Input):
+    visibility: Visibility
+    body: Body | None = None
+    status_change: IncidentStatus | None = None
+    component_statuses: Annotated[list[ComponentStatusIO], msgspec.Meta(max_length=500)] = (
+        msgspec.field(default_factory=list)
+    )
+    notify_subscribers: bool = True
+
+
+class ActorOut(Output):
+    id: UUID
+    name: str
+
+
+class IncidentOut(Output):
+    id: UUID
+    organization_id: UUID
+    title: str
+    severity: Severity
+    status: IncidentStatus
+    component_ids: list[UUID]
+    component_statuses: list[ComponentStatusIO]
+    owner_schedule_id: UUID | None
+    created_at: str
+    updated_at: str
+    resolved_at: str | None
+
+    @classmethod
+    def of(cls, incident: IncidentView) -> IncidentOut:
+        return cls(
+            id=incident.id,
+            organization_id=incident.organization_id,
+            title=incident.title,
+            severity=incident.severity,
+            status=incident.status,
+            component_ids=list(incident.component_ids),
+            component_statuses=[ComponentStatusIO.of(cs) for cs in incident.component_statuses],
+            owner_schedule_id=incident.owner_schedule_id,
+            created_at=iso_ms(incident.opened_at),
+            updated_at=iso_ms(incident.updated_at),
+            resolved_at=None if incident.resolved_at is None else iso_ms(incident.resolved_at),
+        )
+
+
+class UpdateOut(Output):
+    id: UUID
+    incident_id: UUID
+    body: str | None
+    status_change: IncidentStatus | None
+    visibility: Visibility
+    component_statuses: list[ComponentStatusIO]
+    notify_subscribers: bool
+    posted_by: ActorOut
+    posted_at: str
+    redacted_at: str | None
+    redacted_by: ActorOut | None
+
+    @classmethod
+    def of(cls, update: UpdateView) -> UpdateOut:
+        return cls(
+            id=update.id,
+            incident_id=update.incident_id,
+            body=update.body,
+            status_change=update.status_change,
+            visibility=update.visibility,
+            component_statuses=[ComponentStatusIO.of(cs) for cs in update.component_statuses],
+            notify_subscribers=update.notify_subscribers,
+            posted_by=ActorOut(id=update.posted_by.id, name=update.posted_by.name),
+            posted_at=iso_ms(update.posted_at),
+            redacted_at=None if update.redacted_at is None else iso_ms(update.redacted_at),
+            redacted_by=None
+            if update.redacted_by is None
+            else ActorOut(id=update.redacted_by.id, name=update.redacted_by.name),
         )

@@ -1,0 +1,202 @@
+"""v1 incidents and their updates.
+
+Every write looks the incident up before reading the body, so the checks run in the documented
+order: 401, 403 (guard), 404, then 422 and malformed JSON, then the rules in the core.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, get_args
+from uuid import UUID
+
+from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+
+from app.api.body import decode_body
+from app.api.errors import NotFound, RequestInvalid
+from app.api.pagination import next_cursor, page_request
+from app.api.request_id import request_id_of
+from app.api.v1.catalog import READ, WRITE, parse_id
+from app.api.v1.schemas import (
+    CreateIncident,
+    EditIncidentIn,
+    IncidentOut,
+    PostUpdateIn,
+    UpdateOut,
+)
+from app.domain.commands import Command, EditIncident, OpenIncident, PostUpdate, RedactUpdate
+from app.domain.values import IncidentStatus
+from app.handle import handle
+from app.ids import new_id
+from app.store.api_keys import Principal
+from app.store.event_store import EventMetadata
+from app.store.incident_reads import IncidentView, get_incident, get_update, list_incidents
+from app.store.incident_reads import list_updates as read_updates
+
+STATUSES = get_args(IncidentStatus)
+
+
+async def _run(request: Request, principal: Principal, command: Command) -> None:
+    metadata = EventMetadata(actor_id=principal.member.id, request_id=request_id_of(request.scope))
+    async with request.app.state.pool.acquire() as conn:
+        await handle(conn, command, principal.organization_id, metadata)
+
+
+async def _find(request: Request, principal: Principal, incident_id: UUID) -> IncidentView:
+    incident = await get_incident(request.app.state.pool, principal.organization_id, incident_id)
+    if incident is None:
+        raise NotFound("No incident with the given ID exists in your organization.")
+    return incident
+
+
+async def _update_out(request: Request, principal: Principal, update_id: UUID) -> UpdateOut:
+    update = await get_update(request.app.state.pool, principal.organization_id, update_id)
+    assert update is not None, "the update was just written"
+    return UpdateOut.of(update)
+
+
+class IncidentController(Controller):
+    path = "/incidents"
+
+    @post("/", opt=WRITE, status_code=201)
+    async def open(self, request: Request, principal: NamedDependency[Principal]) -> dict[str, Any]:
+        data = decode_body(await request.body(), CreateIncident)
+        incident_id = new_id()
+        command = OpenIncident(
+            incident_id=incident_id,
+            organization_id=principal.organization_id,
+            title=data.title,
+            severity=data.severity,
+            component_ids=tuple(data.component_ids),
+            owner_schedule_id=data.owner_schedule_id,
+            actor=principal.member,
+            at=datetime.now(UTC),
+        )
+        await _run(request, principal, command)
+        return {"data": IncidentOut.of(await _find(request, principal, incident_id))}
+
+    @patch("/{incident_id:str}", opt=WRITE)
+    async def edit(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        incident_id: FromPath[str],
+    ) -> dict[str, Any]:
+        incident = await _find(request, principal, parse_id(incident_id, "incident"))
+        data = decode_body(await request.body(), EditIncidentIn)
+        command = EditIncident(
+            incident_id=incident.id,
+            title=data.title,
+            severity=data.severity,
+            component_ids=None if data.component_ids is None else tuple(data.component_ids),
+            actor=principal.member,
+            at=datetime.now(UTC),
+        )
+        await _run(request, principal, command)
+        return {"data": IncidentOut.of(await _find(request, principal, incident.id))}
+
+    @get("/", opt=READ)
+    async def list(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        if status is not None and status not in STATUSES:
+            raise RequestInvalid(
+                "The query failed validation.",
+                [("status", f"status must be one of {', '.join(STATUSES)}")],
+            )
+        page = page_request(cursor, limit)
+        rows = await list_incidents(
+            request.app.state.pool,
+            principal.organization_id,
+            status,
+            page.last_seen,
+            page.limit + 1,
+        )
+        return {
+            "data": [IncidentOut.of(row) for row in rows[: page.limit]],
+            "nextCursor": next_cursor(rows, page.limit, lambda row: row.id),
+        }
+
+    @get("/{incident_id:str}", opt=READ)
+    async def show(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        incident_id: FromPath[str],
+    ) -> dict[str, Any]:
+        return {
+            "data": IncidentOut.of(
+                await _find(request, principal, parse_id(incident_id, "incident"))
+            )
+        }
+
+    @post("/{incident_id:str}/updates", opt=WRITE, status_code=201)
+    async def post_update(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        incident_id: FromPath[str],
+    ) -> dict[str, Any]:
+        incident = await _find(request, principal, parse_id(incident_id, "incident"))
+        data = decode_body(await request.body(), PostUpdateIn)
+        command = PostUpdate(
+            incident_id=incident.id,
+            update_id=new_id(),
+            visibility=data.visibility,
+            body=data.body,
+            status_change=data.status_change,
+            component_statuses=tuple(cs.to_domain() for cs in data.component_statuses),
+            notify_subscribers=data.notify_subscribers,
+            actor=principal.member,
+            at=datetime.now(UTC),
+        )
+        await _run(request, principal, command)
+        return {"data": await _update_out(request, principal, command.update_id)}
+
+    @get("/{incident_id:str}/updates", opt=READ)
+    async def list_updates(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        incident_id: FromPath[str],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        incident = await _find(request, principal, parse_id(incident_id, "incident"))
+        page = page_request(cursor, limit)
+        rows = await read_updates(
+            request.app.state.pool,
+            principal.organization_id,
+            incident.id,
+            page.last_seen,
+            page.limit + 1,
+        )
+        return {
+            "data": [UpdateOut.of(row) for row in rows[: page.limit]],
+            "nextCursor": next_cursor(rows, page.limit, lambda row: row.id),
+        }
+
+    @post("/{incident_id:str}/updates/{update_id:str}/redact", opt=WRITE, status_code=200)
+    async def redact(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        incident_id: FromPath[str],
+        update_id: FromPath[str],
+    ) -> dict[str, Any]:
+        incident = await _find(request, principal, parse_id(incident_id, "incident"))
+        command = RedactUpdate(
+            incident_id=incident.id,
+            update_id=parse_id(update_id, "update"),
+            actor=principal.member,
+            at=datetime.now(UTC),
+        )
+        await _run(request, principal, command)
+        return {"data": await _update_out(request, principal, command.update_id)}

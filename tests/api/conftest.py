@@ -1,0 +1,49 @@
+"""An organization with components, a published status page and a key, over HTTP."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import KeyMaker
+
+
+class Org(msgspec.Struct):
+    headers: dict[str, str]
+    payments: str  # a component on the published page
+    search: str  # a component on no page
+
+
+@pytest.fixture
+async def org(client: AsyncTestClient, make_key: KeyMaker) -> Org:
+    headers = await make_key()
+
+    async def component(name: str) -> str:
+        response = await client.post("/v1/components", json={"name": name}, headers=headers)
+        return response.json()["data"]["id"]
+
+    payments, search = await component("Payments API"), await component("Search")
+    response = await client.post(
+        "/v1/status-pages",
+        json={"name": "Acme", "slug": "acme", "componentIds": [payments], "published": True},
+        headers=headers,
+    )
+    assert response.status_code == 201
+    return Org(headers=headers, payments=payments, search=search)
+
+
+async def open_incident(
+    client: AsyncTestClient, org: Org, *, components: list[str] | None = None
+) -> dict:
+    response = await client.post(
+        "/v1/incidents",
+        json={
+            "title": "Payments elevated error rate",
+            "severity": "critical",
+            "componentIds": [org.payments] if components is None else components,
+        },
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
