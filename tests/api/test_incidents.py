@@ -423,3 +423,25 @@ async def test_fifty_concurrent_updates_on_one_incident(
     assert sum(r["type"] == "UpdatePosted" for r in rows) == created
     reached = [STATUS_ORDER.index(r["to_status"]) for r in rows if r["type"] == "StatusChanged"]
     assert reached == sorted(reached) and len(set(reached)) == len(reached)
+
+
+async def test_unexpected_failure_is_500_server_error_with_the_request_id_logged(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    incident = await open_incident(client, org)
+    # Break the database under the app: the update projection is gone.
+    await pool.execute("ALTER TABLE incident_updates RENAME TO incident_updates_gone")
+    before = await event_count(pool)
+    response = await client.post(
+        f"/v1/incidents/{incident['id']}/updates",
+        json={"visibility": "internal", "body": "Secret internal note"},
+        headers=org.headers,
+    )
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["code"] == "server_error"
+    assert "Traceback" not in response.text and "incident_updates" not in response.text
+    logged = [r for r in caplog.records if r.name == "herald.api"]
+    assert logged and error["requestId"] in logged[0].getMessage()
+    assert "Secret internal note" not in caplog.text
+    assert await event_count(pool) == before  # the whole command rolled back
