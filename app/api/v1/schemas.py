@@ -25,8 +25,8 @@ def iso_ms(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-class Input(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True, kw_only=True):
-    pass
+class Input(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """Unknown fields are ignored, so clients written against a newer API keep working."""
 
 
 class Output(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
@@ -98,7 +98,7 @@ Title = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=r"\S")
 Body = Annotated[str, msgspec.Meta(max_length=10_000)]
 
 
-class ComponentStatusIO(msgspec.Struct, rename="camel", forbid_unknown_fields=True, frozen=True):
+class ComponentStatusIO(msgspec.Struct, rename="camel", frozen=True):
     component_id: UUID
     status: ComponentState
 
