@@ -5,9 +5,11 @@ from __future__ import annotations
 import msgspec
 
 from app.domain.events import Event
+from app.domain.values import ComponentStatus
 
 _encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(Event)
+_component_statuses_decoder = msgspec.json.Decoder(tuple[ComponentStatus, ...])
 
 
 def event_type(event: Event) -> str:
@@ -25,3 +27,7 @@ def decode_event(data: str) -> Event:
 
 def encode_json(value: object) -> str:
     return _encoder.encode(value).decode()
+
+
+def decode_component_statuses(data: str) -> tuple[ComponentStatus, ...]:
+    return _component_statuses_decoder.decode(data)

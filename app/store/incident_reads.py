@@ -15,8 +15,7 @@ from app.domain.values import (
     Severity,
     Visibility,
 )
-
-_component_statuses = msgspec.json.Decoder(tuple[ComponentStatus, ...])
+from app.store.codec import decode_component_statuses
 
 
 class IncidentView(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,7 +64,7 @@ def _incident(row: asyncpg.Record) -> IncidentView:
         **{
             **dict(row),
             "component_ids": tuple(row["component_ids"]),
-            "component_statuses": _component_statuses.decode(row["component_statuses"]),
+            "component_statuses": decode_component_statuses(row["component_statuses"]),
         }
     )
 
@@ -82,7 +81,7 @@ def _update(row: asyncpg.Record) -> UpdateView:
         body=row["body"],
         status_change=row["status_change"],
         visibility=row["visibility"],
-        component_statuses=_component_statuses.decode(row["component_statuses"]),
+        component_statuses=decode_component_statuses(row["component_statuses"]),
         notify_subscribers=row["notify_subscribers"],
         posted_by=Actor(id=row["posted_by_id"], name=row["posted_by_name"]),
         posted_at=row["posted_at"],

@@ -1,0 +1,41 @@
+"""How bad things look on a status page, derived from the open incidents that touch it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from app.domain.values import ComponentState, Severity
+
+Indicator = Literal["none", "minor", "major", "critical"]
+
+INDICATOR_ORDER: tuple[Indicator, ...] = ("none", "minor", "major", "critical")
+COMPONENT_ORDER: tuple[ComponentState, ...] = (
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "full_outage",
+)
+_COMPONENT_INDICATOR: dict[ComponentState, Indicator] = dict(
+    zip(COMPONENT_ORDER, INDICATOR_ORDER, strict=True)
+)
+DESCRIPTIONS: dict[Indicator, str] = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major Service Outage",
+}
+
+
+def worst_component_state(states: Iterable[ComponentState]) -> ComponentState:
+    """A component shows the worst status any open incident gives it; operational if none."""
+    return max(states, key=COMPONENT_ORDER.index, default="operational")
+
+
+def page_indicator(
+    component_states: Iterable[ComponentState], open_severities: Iterable[Severity]
+) -> Indicator:
+    """The worse of the worst component status and the severity of the open incidents."""
+    candidates = [_COMPONENT_INDICATOR[state] for state in component_states]
+    candidates += list(open_severities)
+    return max(candidates, key=INDICATOR_ORDER.index, default="none")

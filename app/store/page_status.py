@@ -1,0 +1,50 @@
+"""The live status of a status page's components and of the page itself, from projections."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from app.domain.page_status import (
+    DESCRIPTIONS,
+    Indicator,
+    page_indicator,
+    worst_component_state,
+)
+from app.domain.values import ComponentState, Severity
+from app.store.codec import decode_component_statuses
+
+
+class PageStatus(msgspec.Struct, frozen=True, kw_only=True):
+    indicator: Indicator
+    description: str
+    # Every component of the page, in the page's order, with its derived status.
+    components: tuple[tuple[UUID, ComponentState], ...]
+
+
+async def page_status(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    organization_id: UUID,
+    component_ids: tuple[UUID, ...],
+) -> PageStatus:
+    """Open incidents that touch any of `component_ids` decide the page's status."""
+    rows = await conn.fetch(
+        "SELECT severity, component_statuses::text AS component_statuses FROM incidents"
+        " WHERE organization_id = $1 AND status <> 'resolved' AND component_ids && $2::uuid[]",
+        organization_id,
+        list(component_ids),
+    )
+    states: dict[UUID, list[ComponentState]] = {cid: [] for cid in component_ids}
+    severities: list[Severity] = []
+    for row in rows:
+        severities.append(row["severity"])
+        for item in decode_component_statuses(row["component_statuses"]):
+            if item.component_id in states:
+                states[item.component_id].append(item.status)
+    components = tuple((cid, worst_component_state(states[cid])) for cid in component_ids)
+    indicator = page_indicator((state for _, state in components), severities)
+    return PageStatus(
+        indicator=indicator, description=DESCRIPTIONS[indicator], components=components
+    )
