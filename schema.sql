@@ -91,9 +91,28 @@ CREATE TABLE IF NOT EXISTS update_bodies (
     body         text NOT NULL
 );
 
--- Projections: derived from the log in the same transaction as each append; a rebuild drops
--- their rows and replays the log. ----------------------------------------------------------------
+-- Idempotency keys: the outcome of a write sent with an Idempotency-Key header, stored in the
+-- same transaction as its effects. Only the status and the resource id are kept (or a rule
+-- error's code), never a copy of the response: a replay renders the resource as it is now, so a
+-- redaction in between is honoured. Rows older than 24 hours are expired and then removed.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    organization_id  uuid NOT NULL,
+    key              text NOT NULL,
+    fingerprint      bytea NOT NULL,
+    status           integer NOT NULL,
+    resource_id      uuid,
+    error            jsonb,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (organization_id, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_at);
 
+-- Projections ------------------------------------------------------------------------------------
+-- Derived from the log in the same transaction as each append. `herald projections rebuild`
+-- builds fresh copies of exactly the statements between the two markers below, in a schema of
+-- its own, then swaps them in; nothing else may go between the markers.
+
+-- projections:begin
 CREATE TABLE IF NOT EXISTS incidents (
     id                  uuid PRIMARY KEY,
     organization_id     uuid NOT NULL,
@@ -106,9 +125,13 @@ CREATE TABLE IF NOT EXISTS incidents (
     version             integer NOT NULL,
     opened_at           timestamptz NOT NULL,
     updated_at          timestamptz NOT NULL,
-    resolved_at         timestamptz
+    resolved_at         timestamptz,
+    -- The public sees an incident once it has a public update, and then only this timeline.
+    published_at        timestamptz,
+    public_timeline     jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incidents_by_organization ON incidents (organization_id, id DESC);
+CREATE INDEX IF NOT EXISTS incidents_by_component ON incidents USING gin (component_ids);
 
 CREATE TABLE IF NOT EXISTS incident_updates (
     id                  uuid PRIMARY KEY,
@@ -116,6 +139,7 @@ CREATE TABLE IF NOT EXISTS incident_updates (
     organization_id     uuid NOT NULL,
     visibility          text NOT NULL,
     status_change       text,
+    status              text NOT NULL,  -- the incident's status once the update was posted
     component_statuses  jsonb NOT NULL,
     notify_subscribers  boolean NOT NULL,
     posted_by_id        uuid NOT NULL,
@@ -126,3 +150,117 @@ CREATE TABLE IF NOT EXISTS incident_updates (
     redacted_by_name    text
 );
 CREATE INDEX IF NOT EXISTS incident_updates_by_incident ON incident_updates (incident_id, id);
+
+-- Spans during which an incident gave a component a non-operational status: uptime history.
+CREATE TABLE IF NOT EXISTS component_intervals (
+    incident_id   uuid NOT NULL,
+    component_id  uuid NOT NULL,
+    status        text NOT NULL,
+    started_at    timestamptz NOT NULL,
+    ended_at      timestamptz
+);
+CREATE INDEX IF NOT EXISTS component_intervals_by_component
+    ON component_intervals (component_id, started_at);
+CREATE INDEX IF NOT EXISTS component_intervals_by_incident ON component_intervals (incident_id);
+-- projections:end
+
+-- Notifications ----------------------------------------------------------------------------------
+-- Subscribers are told about the public updates of a status page. The dispatcher (`herald
+-- worker`) reads the log above and writes one delivery row per message owed; the rows, not the
+-- Redis queue, are the record of what is owed and what was sent.
+
+-- A webhook's secret is kept encrypted with SECRET_KEY: it must be recoverable to sign with. An
+-- address from the public form is sent nothing but its confirmation until confirmed_at is set.
+-- Removed subscribers keep their row so that their deliveries stay listed.
+CREATE TABLE IF NOT EXISTS subscribers (
+    id                uuid PRIMARY KEY,
+    organization_id   uuid NOT NULL REFERENCES organizations (id),
+    status_page_id    uuid NOT NULL REFERENCES status_pages (id),
+    channel           text NOT NULL CHECK (channel IN ('webhook', 'email')),
+    target            text NOT NULL,
+    secret_encrypted  bytea,
+    -- Empty: every incident of the page; otherwise only incidents touching one of these.
+    component_ids     uuid[] NOT NULL DEFAULT '{}',
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    confirmed_at      timestamptz,
+    removed_at        timestamptz,
+    CHECK ((channel = 'webhook') = (secret_encrypted IS NOT NULL))
+);
+CREATE UNIQUE INDEX IF NOT EXISTS subscribers_once_per_page
+    ON subscribers (status_page_id, channel, lower(target)) WHERE removed_at IS NULL;
+CREATE INDEX IF NOT EXISTS subscribers_by_page ON subscribers (status_page_id, id);
+
+-- One message owed to one subscriber: an update (kind 'update', keyed by the UpdatePosted event
+-- and the subscriber) or a confirmation mail. A repeated job finds the row settled and sends
+-- nothing; a job that died mid-send leaves the row leased until lease_until, then it is sent
+-- again under the same idempotency key.
+CREATE TABLE IF NOT EXISTS deliveries (
+    id               uuid PRIMARY KEY,
+    idempotency_key  text NOT NULL UNIQUE,
+    organization_id  uuid NOT NULL,
+    status_page_id   uuid NOT NULL,
+    subscriber_id    uuid NOT NULL REFERENCES subscribers (id),
+    kind             text NOT NULL CHECK (kind IN ('update', 'confirmation')),
+    event_position   bigint,
+    incident_id      uuid,
+    update_id        uuid,
+    status           text NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'delivered', 'failed', 'dead', 'cancelled')),
+    attempts         integer NOT NULL DEFAULT 0,
+    -- The attempt after which a retryable failure is dead; a manual retry extends it.
+    max_attempts     integer NOT NULL,
+    next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+    -- NULL: not yet handed to the queue. The sweeper re-enqueues rows long due and still pending.
+    enqueued_at      timestamptz,
+    lease_until      timestamptz,
+    -- A subscriber hears of updates in order: this row waits while an earlier one is pending.
+    blocked_by       uuid,
+    last_attempt_at  timestamptz,
+    last_error       text,
+    delivered_at     timestamptz,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    CHECK ((kind = 'update') = (update_id IS NOT NULL))
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_page ON deliveries (status_page_id, id DESC);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_pending_by_update
+    ON deliveries (update_id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_pending_by_subscriber
+    ON deliveries (subscriber_id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_blocked ON deliveries (blocked_by) WHERE blocked_by IS NOT NULL;
+
+-- How far the dispatcher has read the log, in (transaction_id, position) order: it reads only
+-- events of transactions older than every running one, so none can still appear behind it.
+CREATE TABLE IF NOT EXISTS dispatcher_checkpoints (
+    name            text PRIMARY KEY,
+    transaction_id  xid8 NOT NULL,
+    position        bigint NOT NULL
+);
+INSERT INTO dispatcher_checkpoints (name, transaction_id, position)
+    VALUES ('notifications', '0', 0) ON CONFLICT (name) DO NOTHING;
+CREATE INDEX IF NOT EXISTS events_by_transaction ON events (transaction_id, position);
+
+-- Wakes the dispatcher; the payload is empty since it reads the log itself.
+CREATE OR REPLACE FUNCTION notify_events_appended() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('herald_events', '');
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER events_notify_dispatcher
+    AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_events_appended();
+
+-- Requests of the public subscribe form, to limit confirmation mails per address and per client.
+-- The address is kept as a hash only: most of these are never confirmed.
+CREATE TABLE IF NOT EXISTS subscription_requests (
+    address_hash  bytea NOT NULL,
+    client        text NOT NULL,
+    requested_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS subscription_requests_by_address
+    ON subscription_requests (address_hash, requested_at);
+CREATE INDEX IF NOT EXISTS subscription_requests_by_client
+    ON subscription_requests (client, requested_at);

@@ -8,10 +8,12 @@ import os
 import sys
 
 import asyncpg
+from tqdm import tqdm
 
 from app.config import Settings, load_settings
 from app.store.api_keys import SCOPES, create_api_key
 from app.store.migrate import migrate
+from app.store.rebuild import rebuild_projections
 
 
 async def _migrate(settings: Settings) -> None:
@@ -31,6 +33,21 @@ async def _create_key(settings: Settings, org: str, name: str, scopes: tuple[str
         await conn.close()
 
 
+async def _rebuild(settings: Settings) -> None:
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        with tqdm(unit="event", disable=not sys.stderr.isatty()) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            replayed = await rebuild_projections(conn, on_progress=progress)
+    finally:
+        await conn.close()
+    print(f"projections rebuilt from {replayed} events")
+
+
 def _serve(settings: Settings) -> None:
     import uvicorn
 
@@ -45,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply the schema and pending migrations (safe to rerun)")
     commands.add_parser("serve", help="migrate, then serve the API on HERALD_HOST:HERALD_PORT")
+    commands.add_parser("worker", help="migrate, then dispatch and deliver notifications")
+    projections = commands.add_parser("projections", help="manage the read models")
+    projection_commands = projections.add_subparsers(dest="projections_command", required=True)
+    projection_commands.add_parser(
+        "rebuild", help="replay the whole log into fresh projections, then swap them in"
+    )
     api_key = commands.add_parser("api-key", help="manage API keys")
     key_commands = api_key.add_subparsers(dest="key_command", required=True)
     create = key_commands.add_parser(
@@ -69,6 +92,13 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(_migrate(settings))
         case "serve":
             _serve(settings)
+        case "worker":
+            from workers.runner import run
+
+            asyncio.run(_migrate(settings))
+            run(settings)
+        case "projections":
+            asyncio.run(_rebuild(settings))
         case "api-key":
             scopes = tuple(args.scope or SCOPES)
             asyncio.run(_create_key(settings, args.org, args.name, scopes))

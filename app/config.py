@@ -15,6 +15,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str = DEFAULT_REDIS_URL
     host: str = "127.0.0.1"
     port: int = 8000
+    # Notifications. SECRET_KEY encrypts webhook secrets and signs subscriber links; without it
+    # the worker does not start and the endpoints that need it answer 503.
+    secret_key: str | None = None
+    public_url: str | None = None  # where links in messages point; default http://host:port
+    smtp_url: str | None = None
+    mail_from: str = "Herald <herald@localhost>"
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
+    delivery_attempts: int = 10
+    retry_base: float = 10.0  # seconds before the first retry, doubling up to retry_cap
+    retry_cap: float = 3600.0
+    # A dead worker's job is re-run by arq only after its timeout plus 10 s, so keep it short.
+    job_timeout: float = 60.0
+    stale_after: float = 60.0  # a delivery due this long and still pending is enqueued again
+    poll_interval: float = 1.0  # the dispatcher's fallback when no NOTIFY arrives
+    worker_max_jobs: int = 20
+    delivery_batch: int = 50
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -23,4 +48,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         redis_url=environ.get("REDIS_URL", DEFAULT_REDIS_URL),
         host=environ.get("HERALD_HOST", "127.0.0.1"),
         port=int(environ.get("HERALD_PORT", "8000")),
+        secret_key=environ.get("SECRET_KEY") or None,
+        public_url=environ.get("PUBLIC_URL") or None,
+        smtp_url=environ.get("SMTP_URL") or None,
+        mail_from=environ.get("MAIL_FROM", "Herald <herald@localhost>"),
+        webhook_allow_private=_flag(environ.get("WEBHOOK_ALLOW_PRIVATE")),
+        worker_max_jobs=int(environ.get("WORKER_MAX_JOBS", "20")),
     )

@@ -74,5 +74,6 @@ async def handle(
         assert state is not None
         version += len(recorded)
         if recorded:
-            await project(conn, state, version, recorded)
+            stream = [item.event for item in (*history, *recorded)]
+            await project(conn, state, version, stream, [item.event for item in recorded])
         return Handled(incident=state, version=version, recorded=recorded)

@@ -1,0 +1,1 @@
+"""`herald worker`: the dispatcher (log -> delivery rows -> queue) and the delivery jobs."""

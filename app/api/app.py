@@ -10,10 +10,15 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from app.api.auth import provide_principal, require_scope
+from app.api.compat import incidentio, uptimeio
+from app.api.public.pages import RenderedCache, StatusPageSurfaces
+from app.api.public.subscriptions import subscriptions_router
+from app.api.public.templating import template_config
 from app.api.request_id import request_id_middleware
 from app.api.v1.catalog import ComponentController, StatusPageController
 from app.api.v1.errors import EXCEPTION_HANDLERS
 from app.api.v1.incidents import IncidentController
+from app.api.v1.subscribers import notifications_router
 from app.config import Settings
 from app.store.pool import create_pool
 
@@ -22,6 +27,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url)
+        app.state.rendered_pages = RenderedCache()
         try:
             yield
         finally:
@@ -29,14 +35,26 @@ def create_app(settings: Settings) -> Litestar:
 
     v1 = Router(
         path="/v1",
-        route_handlers=[ComponentController, StatusPageController, IncidentController],
+        route_handlers=[
+            ComponentController,
+            StatusPageController,
+            IncidentController,
+            notifications_router(settings),
+        ],
         guards=[require_scope],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
     return Litestar(
-        route_handlers=[v1],
+        route_handlers=[
+            v1,
+            incidentio.router(),
+            uptimeio.router(),
+            StatusPageSurfaces,
+            subscriptions_router(settings),
+        ],
         lifespan=[database],
         middleware=[request_id_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(title="Herald", version="0.1.0", path="/docs"),
     )

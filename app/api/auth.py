@@ -6,7 +6,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
-from app.api.errors import Forbidden, NotAuthorized
+from app.api.errors import Forbidden, NoCredentials, NotAuthorized
 from app.store.api_keys import Principal, find_principal
 
 
@@ -21,7 +21,9 @@ def _presented_key(connection: ASGIConnection) -> str | None:
 async def require_scope(connection: ASGIConnection, route_handler: BaseRouteHandler) -> None:
     """Authenticate the key, then check the scope the handler names in `opt["scope"]`."""
     key = _presented_key(connection)
-    principal = None if key is None else await find_principal(connection.app.state.pool, key)
+    if key is None:
+        raise NoCredentials("Missing or invalid credentials.")
+    principal = await find_principal(connection.app.state.pool, key)
     if principal is None:
         raise NotAuthorized("Missing or invalid credentials.")
     scope = route_handler.opt["scope"]

@@ -14,6 +14,8 @@ T = TypeVar("T")
 # msgspec ends a validation message with " - at `$.path[0].field`".
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
+# The field named when the document as a whole is wrong, e.g. an array where an object belongs.
+DOCUMENT = "body"
 
 
 def _field_error(error: msgspec.ValidationError, prefix: str) -> FieldError:
@@ -24,7 +26,7 @@ def _field_error(error: msgspec.ValidationError, prefix: str) -> FieldError:
     if missing:
         path = f"{path}.{missing['name']}" if path else missing["name"]
         message = f"{missing['name']} is required"
-    return path or "body", message
+    return path or DOCUMENT, message
 
 
 def _every_field_error(document: dict[str, Any], into: type) -> list[FieldError]:
@@ -41,6 +43,12 @@ def _every_field_error(document: dict[str, Any], into: type) -> list[FieldError]
         except msgspec.ValidationError as error:
             errors.append(_field_error(error, name))
     return errors
+
+
+def is_missing(error: FieldError) -> bool:
+    """Whether decode_body reported this field as absent, a case some dialects word apart."""
+    field, message = error
+    return message == f"{field.rpartition('.')[2]} is required"
 
 
 def decode_body(raw: bytes, into: type[T]) -> T:

@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from app.domain.errors import FieldPath
+
 FieldError = tuple[str, str]  # (field path as the client spelled it, message)
+
+# Statuses litestar itself raises around a handler, named for dialects that answer with a code.
+HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def field_path(path: FieldPath, spell: Callable[[str], str] = str) -> str:
+    """A domain field path as text, each name shown through `spell` in the dialect's own case.
+
+    ("component_statuses", 0, "component_id") -> "component_statuses[0].component_id".
+    """
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{spell(part)}" if text else spell(part)
+    return text
 
 
 class RequestError(Exception):
@@ -15,6 +38,10 @@ class RequestError(Exception):
 
 class NotAuthorized(RequestError):
     code = "not_authorized"
+
+
+class NoCredentials(NotAuthorized):
+    """No key was presented at all; some dialects word this apart from a wrong key."""
 
 
 class Forbidden(RequestError):
@@ -37,3 +64,15 @@ class RequestInvalid(RequestError):
     def __init__(self, message: str, fields: list[FieldError]) -> None:
         super().__init__(message)
         self.fields = fields
+
+
+class IdempotencyKeyInvalid(RequestError):
+    code = "idempotency_key_invalid"
+
+
+class IdempotencyKeyReused(RequestError):
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInFlight(RequestError):
+    code = "idempotency_key_in_flight"

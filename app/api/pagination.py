@@ -1,4 +1,5 @@
-"""Cursor pagination: lists are ordered by id and a cursor is the last id a page showed."""
+"""Cursor pagination: lists have a stable order by a key, and a cursor is the last key a page
+showed (an id, or a version for a stream of events)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 
 T = TypeVar("T")
+Key = UUID | int
 
 
 class PageRequest(msgspec.Struct, frozen=True):
-    last_seen: UUID | None
+    last_seen: Key | None
     limit: int
 
 
-def page_request(cursor: str | None, limit: str | None) -> PageRequest:
+def page_request(cursor: str | None, limit: str | None, key: type[Key] = UUID) -> PageRequest:
     size = DEFAULT_LIMIT
     if limit is not None:
         if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
@@ -36,15 +38,16 @@ def page_request(cursor: str | None, limit: str | None) -> PageRequest:
         return PageRequest(None, size)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return PageRequest(UUID(bytes=base64.urlsafe_b64decode(padded.encode())), size)
-    except (binascii.Error, ValueError) as error:
+        return PageRequest(msgspec.json.decode(base64.urlsafe_b64decode(padded), type=key), size)
+    except (binascii.Error, ValueError, msgspec.DecodeError) as error:
         raise RequestInvalid(
             "The query failed validation.", [("cursor", "cursor is not one this API returned")]
         ) from error
 
 
-def next_cursor(rows: Sequence[T], limit: int, id_of: Callable[[T], UUID]) -> str | None:
+def next_cursor(rows: Sequence[T], limit: int, key_of: Callable[[T], Key]) -> str | None:
     """The cursor after a page fetched with limit + 1 rows, or None on the last page."""
     if len(rows) <= limit:
         return None
-    return base64.urlsafe_b64encode(id_of(rows[limit - 1]).bytes).decode().rstrip("=")
+    encoded = msgspec.json.encode(key_of(rows[limit - 1]))
+    return base64.urlsafe_b64encode(encoded).decode().rstrip("=")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
+from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("herald.api")
 
 # A caller's own id is kept when it is harmless to echo and to log.
 _ACCEPTABLE = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
@@ -13,6 +17,17 @@ _ACCEPTABLE = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 def request_id_of(scope: Scope) -> str:
     return scope.get("state", {}).get("request_id", "")
+
+
+def log_unexpected(request: Request, error: Exception) -> None:
+    """Log a failure no dialect expected, with the request id its client was shown."""
+    log.exception(
+        "unexpected failure: %s %s request_id=%s",
+        request.method,
+        request.url.path,
+        request_id_of(request.scope),
+        exc_info=error,
+    )
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:

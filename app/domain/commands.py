@@ -37,6 +37,8 @@ class PostUpdate(msgspec.Struct, frozen=True, kw_only=True):
     the components shown on the organization's published status pages.
     `same_status_is_no_change` lets a dialect treat "status = current status" as "no change"
     where the native API calls it an invalid transition.
+    `max_updates` caps how many updates the incident may hold, counting every dialect's, for a
+    dialect that promises such a limit; None means no cap.
     """
 
     incident_id: UUID
@@ -48,6 +50,7 @@ class PostUpdate(msgspec.Struct, frozen=True, kw_only=True):
     notify_subscribers: bool = True
     published_component_ids: frozenset[UUID] = frozenset()
     same_status_is_no_change: bool = False
+    max_updates: int | None = None
     actor: Actor
     at: datetime
 

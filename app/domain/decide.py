@@ -108,6 +108,12 @@ def post_update(command: PostUpdate, state: Incident) -> list[Event]:
             "The incident is already resolved; no further updates are accepted "
             "(you may still redact).",
         )
+    if command.max_updates is not None and len(state.update_ids) >= command.max_updates:
+        raise DomainError(
+            "update_limit_reached",
+            f"The incident already has {len(state.update_ids)} updates; "
+            f"at most {command.max_updates} are allowed.",
+        )
     status_change = command.status_change
     if status_change == state.status and command.same_status_is_no_change:
         status_change = None

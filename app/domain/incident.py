@@ -104,7 +104,9 @@ def evolve(state: State, event: Event) -> State:
             )
         case UpdateRedacted():
             return msgspec.structs.replace(
-                state, redacted_update_ids=state.redacted_update_ids | {event.update_id}
+                state,
+                redacted_update_ids=state.redacted_update_ids | {event.update_id},
+                updated_at=event.at,
             )
         case _:
             assert_never(event)

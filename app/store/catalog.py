@@ -31,7 +31,7 @@ class StatusPage(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
 
 
-def _page(row: asyncpg.Record) -> StatusPage:
+def page_from_row(row: asyncpg.Record) -> StatusPage:
     return StatusPage(**{**dict(row), "component_ids": tuple(row["component_ids"])})
 
 
@@ -115,7 +115,7 @@ async def create_status_page(
         )
     except asyncpg.UniqueViolationError as error:
         raise _slug_taken() from error
-    return _page(row)
+    return page_from_row(row)
 
 
 def _slug_taken() -> DomainError:
@@ -130,7 +130,7 @@ async def get_status_page(
         organization_id,
         page_id,
     )
-    return None if row is None else _page(row)
+    return None if row is None else page_from_row(row)
 
 
 async def list_status_pages(
@@ -143,7 +143,7 @@ async def list_status_pages(
         after,
         limit,
     )
-    return [_page(row) for row in rows]
+    return [page_from_row(row) for row in rows]
 
 
 async def update_status_page(
@@ -170,7 +170,7 @@ async def update_status_page(
         )
     except asyncpg.UniqueViolationError as error:
         raise _slug_taken() from error
-    return _page(row)
+    return page_from_row(row)
 
 
 async def published_component_ids(

@@ -37,6 +37,7 @@ class UpdateView(msgspec.Struct, frozen=True, kw_only=True):
     incident_id: UUID
     body: str | None
     status_change: IncidentStatus | None
+    status: IncidentStatus  # the incident's, once this update was posted
     visibility: Visibility
     component_statuses: tuple[ComponentStatus, ...]
     notify_subscribers: bool
@@ -52,7 +53,7 @@ _INCIDENT_COLUMNS = (
     " resolved_at"
 )
 _UPDATE_COLUMNS = (
-    "u.id, u.incident_id, b.body, u.status_change, u.visibility,"
+    "u.id, u.incident_id, b.body, u.status_change, u.status, u.visibility,"
     " u.component_statuses::text AS component_statuses, u.notify_subscribers, u.posted_by_id,"
     " u.posted_by_name, u.posted_at, u.redacted_at, u.redacted_by_id, u.redacted_by_name"
     " FROM incident_updates u LEFT JOIN update_bodies b ON b.update_id = u.id"
@@ -80,6 +81,7 @@ def _update(row: asyncpg.Record) -> UpdateView:
         incident_id=row["incident_id"],
         body=row["body"],
         status_change=row["status_change"],
+        status=row["status"],
         visibility=row["visibility"],
         component_statuses=decode_component_statuses(row["component_statuses"]),
         notify_subscribers=row["notify_subscribers"],

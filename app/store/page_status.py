@@ -29,10 +29,14 @@ async def page_status(
     organization_id: UUID,
     component_ids: tuple[UUID, ...],
 ) -> PageStatus:
-    """Open incidents that touch any of `component_ids` decide the page's status."""
+    """Open public incidents that touch any of `component_ids` decide the page's status.
+
+    An incident with no public update yet stays off the page and does not colour it either.
+    """
     rows = await conn.fetch(
         "SELECT severity, component_statuses::text AS component_statuses FROM incidents"
-        " WHERE organization_id = $1 AND status <> 'resolved' AND component_ids && $2::uuid[]",
+        " WHERE organization_id = $1 AND status <> 'resolved' AND published_at IS NOT NULL"
+        " AND component_ids && $2::uuid[]",
         organization_id,
         list(component_ids),
     )

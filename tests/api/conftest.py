@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
@@ -47,3 +48,8 @@ async def open_incident(
     )
     assert response.status_code == 201, response.text
     return response.json()["data"]
+
+
+async def event_count(pool: asyncpg.Pool) -> int:
+    """How many events the log holds: a refused request must leave it unchanged."""
+    return await pool.fetchval("SELECT count(*) FROM events")

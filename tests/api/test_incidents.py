@@ -10,14 +10,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from app.domain.values import STATUS_ORDER
-from tests.api.conftest import Org, open_incident
+from tests.api.conftest import Org, event_count, open_incident
 from tests.conftest import KeyMaker
 
 PAYMENTS_DOWN = "We are investigating elevated error rates on the Payments API."
-
-
-async def event_count(pool: asyncpg.Pool) -> int:
-    return await pool.fetchval("SELECT count(*) FROM events")
 
 
 async def test_investigate_publish_resolve_flow(client: AsyncTestClient, org: Org) -> None:
@@ -445,3 +441,43 @@ async def test_unexpected_failure_is_500_server_error_with_the_request_id_logged
     assert logged and error["requestId"] in logged[0].getMessage()
     assert "Secret internal note" not in caplog.text
     assert await event_count(pool) == before  # the whole command rolled back
+
+
+async def test_audit_trail_comes_from_the_log_without_redacted_text(
+    client: AsyncTestClient, org: Org, make_key: KeyMaker
+) -> None:
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}"
+    update = (
+        await client.post(
+            f"{url}/updates",
+            json={"visibility": "public", "body": "Secret 4111", "statusChange": "identified"},
+            headers={**org.headers, "X-Request-Id": "req-from-client-1"},
+        )
+    ).json()["data"]
+    await client.post(f"{url}/updates/{update['id']}/redact", headers=org.headers)
+
+    seen, cursor = [], None
+    while True:
+        params = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+        response = await client.get(f"{url}/events", params=params, headers=org.headers)
+        assert response.status_code == 200
+        assert "4111" not in response.text
+        seen += response.json()["data"]
+        cursor = response.json()["nextCursor"]
+        if cursor is None:
+            break
+    assert [e["type"] for e in seen] == [
+        "IncidentOpened",
+        "UpdatePosted",
+        "StatusChanged",
+        "UpdateRedacted",
+    ]
+    assert [e["version"] for e in seen] == [1, 2, 3, 4]
+    assert seen[1]["requestId"] == "req-from-client-1"
+    assert seen[1]["actor"]["name"] == "Alice Chen"
+    assert seen[2]["data"]["to_status"] == "identified"
+    assert seen[0]["recordedAt"].endswith("Z")
+
+    globex = await make_key(org="globex", name="Hank Scorpio")
+    assert (await client.get(f"{url}/events", headers=globex)).status_code == 404

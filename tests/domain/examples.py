@@ -9,9 +9,11 @@ from uuid import UUID
 from app.domain.commands import EditIncident, OpenIncident, PostUpdate, RedactUpdate
 from app.domain.events import (
     ComponentStatusesChanged,
+    IncidentEdited,
     IncidentOpened,
     StatusChanged,
     UpdatePosted,
+    UpdateRedacted,
 )
 from app.domain.values import Actor, ComponentState, ComponentStatus, IncidentStatus
 
@@ -70,11 +72,15 @@ def posted(update_id: UUID, minute: int, **changes: Any) -> UpdatePosted:
 
 
 def moved(
-    update_id: UUID, minute: int, from_status: IncidentStatus, to_status: IncidentStatus
+    update_id: UUID,
+    minute: int,
+    from_status: IncidentStatus,
+    to_status: IncidentStatus,
+    **changes: Any,
 ) -> list[UpdatePosted | StatusChanged]:
-    """An internal update that moves the status, as decide would record it."""
+    """An update (internal unless overridden) that moves the status, as decide would record it."""
     return [
-        posted(update_id, minute, status_change=to_status),
+        posted(update_id, minute, status_change=to_status, **changes),
         StatusChanged(
             update_id=update_id, from_status=from_status, to_status=to_status, at=at(minute)
         ),
@@ -85,6 +91,14 @@ def components_changed(
     update_id: UUID, minute: int, *statuses: ComponentStatus
 ) -> ComponentStatusesChanged:
     return ComponentStatusesChanged(update_id=update_id, component_statuses=statuses, at=at(minute))
+
+
+def edited(minute: int, **changes: Any) -> IncidentEdited:
+    return IncidentEdited(**({"edited_by": BOB, "at": at(minute)} | changes))
+
+
+def redacted(update_id: UUID, minute: int) -> UpdateRedacted:
+    return UpdateRedacted(update_id=update_id, redacted_by=BOB, at=at(minute))
 
 
 def resolved_history() -> list:

@@ -1,8 +1,23 @@
 """Posting an update: each rule's error code, and the order in which the rules are checked."""
 
+from uuid import UUID
+
 import pytest
 
-from .examples import API, CDN, DB, UPDATE_1, cs, moved, opened, post, resolved_history
+from .examples import (
+    API,
+    CDN,
+    DB,
+    UPDATE_1,
+    cs,
+    moved,
+    opened,
+    post,
+    posted,
+    redacted,
+    resolved_history,
+    update_posted,
+)
 from .spec import given
 
 IDENTIFIED = [opened(), *moved(UPDATE_1, 5, "investigating", "identified")]
@@ -128,3 +143,36 @@ def test_component_statuses_on_resolve_before_no_public_surface():
         published_component_ids=frozenset(),
     )
     given(opened()).when(command).then_error("component_statuses_on_resolve")
+
+
+# The update limit a dialect may set; updates count whoever posted them, redacted ones included.
+
+UPDATE_IDS = [UUID(int=500 + n) for n in range(3)]
+THREE_UPDATES = [opened(), *(posted(uid, 5 + n) for n, uid in enumerate(UPDATE_IDS))]
+
+
+def test_an_update_beyond_the_limit_is_refused():
+    given(*THREE_UPDATES).when(post(max_updates=3)).then_error("update_limit_reached")
+
+
+def test_the_last_update_within_the_limit_is_accepted():
+    given(*THREE_UPDATES[:-1]).when(post(max_updates=3)).then(update_posted())
+
+
+def test_redacted_updates_still_count_toward_the_limit():
+    history = [*THREE_UPDATES, redacted(UPDATE_IDS[0], 20)]
+    given(*history).when(post(max_updates=3)).then_error("update_limit_reached")
+
+
+def test_without_a_limit_an_incident_takes_any_number_of_updates():
+    many = [opened(), *(posted(UUID(int=1000 + n), n) for n in range(150))]
+    given(*many).when(post()).then(update_posted())
+
+
+def test_incident_resolved_before_update_limit_reached():
+    given(*resolved_history()).when(post(max_updates=1)).then_error("incident_resolved")
+
+
+def test_update_limit_reached_before_missing_body_or_status_change():
+    command = post(visibility="internal", body=None, max_updates=3)
+    given(*THREE_UPDATES).when(command).then_error("update_limit_reached")

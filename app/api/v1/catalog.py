@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, patch, post
+import asyncpg
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from app.api.body import decode_body
 from app.api.errors import NotFound
+from app.api.idempotency import Render, write_once
 from app.api.pagination import next_cursor, page_request
 from app.api.v1.schemas import (
     ComponentOut,
@@ -34,19 +36,53 @@ def parse_id(raw: str, what: str) -> UUID:
         raise NotFound(f"No {what} with the given ID exists in your organization.") from error
 
 
+async def _status_page(request: Request, principal: Principal, page_id: UUID) -> catalog.StatusPage:
+    page = await catalog.get_status_page(request.app.state.pool, principal.organization_id, page_id)
+    if page is None:
+        raise NotFound("No status page with the given ID exists in your organization.")
+    return page
+
+
+async def find_status_page(
+    request: Request, principal: Principal, page_id: str
+) -> catalog.StatusPage:
+    return await _status_page(request, principal, parse_id(page_id, "status page"))
+
+
+def _page_renderer(request: Request, principal: Principal) -> Render:
+    async def render(page_id: UUID) -> dict[str, Any]:
+        return {"data": StatusPageOut.of(await _status_page(request, principal, page_id))}
+
+    return render
+
+
+async def find_component(
+    request: Request, principal: Principal, component_id: UUID
+) -> catalog.Component:
+    component = await catalog.get_component(
+        request.app.state.pool, principal.organization_id, component_id
+    )
+    if component is None:
+        raise NotFound("No component with the given ID exists in your organization.")
+    return component
+
+
 class ComponentController(Controller):
     path = "/components"
 
     @post("/", opt=WRITE, status_code=201)
-    async def create(
-        self, request: Request, principal: NamedDependency[Principal]
-    ) -> dict[str, Any]:
-        data = decode_body(await request.body(), CreateComponent)
-        async with request.app.state.pool.acquire() as conn:
+    async def create(self, request: Request, principal: NamedDependency[Principal]) -> Response:
+        async def work(conn: asyncpg.Connection) -> UUID:
+            data = decode_body(await request.body(), CreateComponent)
             component = await catalog.create_component(
                 conn, principal.organization_id, data.name, data.description
             )
-        return {"data": ComponentOut.of(component)}
+            return component.id
+
+        async def render(component_id: UUID) -> dict[str, Any]:
+            return {"data": ComponentOut.of(await find_component(request, principal, component_id))}
+
+        return await write_once(request, principal, work, render, 201)
 
     @get("/", opt=READ)
     async def list(
@@ -68,24 +104,18 @@ class ComponentController(Controller):
     @get("/{component_id:str}", opt=READ)
     async def show(
         self, request: Request, principal: NamedDependency[Principal], component_id: FromPath[str]
-    ) -> dict:
-        component = await catalog.get_component(
-            request.app.state.pool, principal.organization_id, parse_id(component_id, "component")
-        )
-        if component is None:
-            raise NotFound("No component with the given ID exists in your organization.")
-        return {"data": ComponentOut.of(component)}
+    ) -> dict[str, Any]:
+        component_uuid = parse_id(component_id, "component")
+        return {"data": ComponentOut.of(await find_component(request, principal, component_uuid))}
 
 
 class StatusPageController(Controller):
     path = "/status-pages"
 
     @post("/", opt=WRITE, status_code=201)
-    async def create(
-        self, request: Request, principal: NamedDependency[Principal]
-    ) -> dict[str, Any]:
-        data = decode_body(await request.body(), CreateStatusPage)
-        async with request.app.state.pool.acquire() as conn:
+    async def create(self, request: Request, principal: NamedDependency[Principal]) -> Response:
+        async def work(conn: asyncpg.Connection) -> UUID:
+            data = decode_body(await request.body(), CreateStatusPage)
             page = await catalog.create_status_page(
                 conn,
                 principal.organization_id,
@@ -94,7 +124,9 @@ class StatusPageController(Controller):
                 component_ids=tuple(data.component_ids),
                 published=data.published,
             )
-        return {"data": StatusPageOut.of(page)}
+            return page.id
+
+        return await write_once(request, principal, work, _page_renderer(request, principal), 201)
 
     @get("/", opt=READ)
     async def list(
@@ -113,30 +145,21 @@ class StatusPageController(Controller):
             "nextCursor": next_cursor(rows, page.limit, lambda row: row.id),
         }
 
-    async def _find(
-        self, request: Request, principal: NamedDependency[Principal], page_id: FromPath[str]
-    ):
-        page = await catalog.get_status_page(
-            request.app.state.pool, principal.organization_id, parse_id(page_id, "status page")
-        )
-        if page is None:
-            raise NotFound("No status page with the given ID exists in your organization.")
-        return page
-
     @get("/{page_id:str}", opt=READ)
     async def show(
         self, request: Request, principal: NamedDependency[Principal], page_id: FromPath[str]
     ) -> dict[str, Any]:
-        return {"data": StatusPageOut.of(await self._find(request, principal, page_id))}
+        return {"data": StatusPageOut.of(await find_status_page(request, principal, page_id))}
 
     @patch("/{page_id:str}", opt=WRITE)
     async def edit(
         self, request: Request, principal: NamedDependency[Principal], page_id: FromPath[str]
-    ) -> dict[str, Any]:
-        page = await self._find(request, principal, page_id)
-        data = decode_body(await request.body(), EditStatusPage)
-        async with request.app.state.pool.acquire() as conn:
-            page = await catalog.update_status_page(
+    ) -> Response:
+        page = await find_status_page(request, principal, page_id)
+
+        async def work(conn: asyncpg.Connection) -> UUID:
+            data = decode_body(await request.body(), EditStatusPage)
+            await catalog.update_status_page(
                 conn,
                 page,
                 name=data.name,
@@ -144,4 +167,6 @@ class StatusPageController(Controller):
                 component_ids=None if data.component_ids is None else tuple(data.component_ids),
                 published=data.published,
             )
-        return {"data": StatusPageOut.of(page)}
+            return page.id
+
+        return await write_once(request, principal, work, _page_renderer(request, principal), 200)

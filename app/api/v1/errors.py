@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
-from app.api.errors import FieldError, RequestError
-from app.api.request_id import request_id_of
+from app.api.errors import HTTP_CODES, FieldError, RequestError, field_path
+from app.api.request_id import log_unexpected, request_id_of
 from app.domain.errors import DomainError, FieldPath
-
-log = logging.getLogger("herald.api")
 
 _REQUEST_STATUS = {
     "not_authorized": 401,
@@ -19,6 +15,9 @@ _REQUEST_STATUS = {
     "not_found": 404,
     "invalid_json": 400,
     "validation_error": 422,
+    "idempotency_key_invalid": 422,
+    "idempotency_key_reused": 422,
+    "idempotency_key_in_flight": 409,
 }
 # Rule codes not listed here are 400.
 _DOMAIN_STATUS = {
@@ -27,13 +26,15 @@ _DOMAIN_STATUS = {
     "unknown_component": 422,
     "component_not_affected": 422,
     "duplicate_component": 422,
+    "subscriber_exists": 409,
+    "delivery_not_retryable": 409,
+    "not_configured": 503,
 }
-_HTTP_CODES = {
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-}
+
+
+def is_rule_error(error: DomainError) -> bool:
+    """A rule decided the command's outcome (a 400), rather than refusing its input or target."""
+    return _DOMAIN_STATUS.get(error.code, 400) == 400
 
 
 def _camel(name: str) -> str:
@@ -43,12 +44,7 @@ def _camel(name: str) -> str:
 
 def field_name(path: FieldPath) -> str:
     """("component_statuses", 0, "component_id") -> "componentStatuses[0].componentId"."""
-    text = ""
-    for part in path:
-        text += (
-            f"[{part}]" if isinstance(part, int) else f".{_camel(part)}" if text else _camel(part)
-        )
-    return text
+    return field_path(path, _camel)
 
 
 def error_response(
@@ -84,18 +80,12 @@ def on_domain_error(request: Request, error: DomainError) -> Response:
 
 
 def on_http_exception(request: Request, error: HTTPException) -> Response:
-    code = _HTTP_CODES.get(error.status_code, "bad_request")
+    code = HTTP_CODES.get(error.status_code, "bad_request")
     return error_response(request, error.status_code, code, error.detail)
 
 
 def on_unexpected(request: Request, error: Exception) -> Response:
-    log.exception(
-        "unexpected failure: %s %s request_id=%s",
-        request.method,
-        request.url.path,
-        request_id_of(request.scope),
-        exc_info=error,
-    )
+    log_unexpected(request, error)
     return error_response(request, 500, "server_error", "An unexpected error occurred on our side.")
 
 

@@ -10,38 +10,34 @@ from datetime import UTC, datetime
 from typing import Any, get_args
 from uuid import UUID
 
-from litestar import Controller, Request, get, patch, post
+import asyncpg
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from app.api.body import decode_body
 from app.api.errors import NotFound, RequestInvalid
+from app.api.idempotency import Render, write_once
 from app.api.pagination import next_cursor, page_request
-from app.api.request_id import request_id_of
+from app.api.run import run_command
 from app.api.v1.catalog import READ, WRITE, parse_id
 from app.api.v1.schemas import (
+    AuditEntryOut,
     CreateIncident,
     EditIncidentIn,
     IncidentOut,
     PostUpdateIn,
     UpdateOut,
 )
-from app.domain.commands import Command, EditIncident, OpenIncident, PostUpdate, RedactUpdate
+from app.domain.commands import EditIncident, OpenIncident, PostUpdate, RedactUpdate
 from app.domain.values import IncidentStatus
-from app.handle import handle
 from app.ids import new_id
 from app.store.api_keys import Principal
-from app.store.event_store import EventMetadata
+from app.store.audit import audit_trail
 from app.store.incident_reads import IncidentView, get_incident, get_update, list_incidents
 from app.store.incident_reads import list_updates as read_updates
 
 STATUSES = get_args(IncidentStatus)
-
-
-async def _run(request: Request, principal: Principal, command: Command) -> None:
-    metadata = EventMetadata(actor_id=principal.member.id, request_id=request_id_of(request.scope))
-    async with request.app.state.pool.acquire() as conn:
-        await handle(conn, command, principal.organization_id, metadata)
 
 
 async def _find(request: Request, principal: Principal, incident_id: UUID) -> IncidentView:
@@ -51,31 +47,43 @@ async def _find(request: Request, principal: Principal, incident_id: UUID) -> In
     return incident
 
 
-async def _update_out(request: Request, principal: Principal, update_id: UUID) -> UpdateOut:
-    update = await get_update(request.app.state.pool, principal.organization_id, update_id)
-    assert update is not None, "the update was just written"
-    return UpdateOut.of(update)
+def _update_renderer(request: Request, principal: Principal) -> Render:
+    async def render(update_id: UUID) -> dict[str, Any]:
+        update = await get_update(request.app.state.pool, principal.organization_id, update_id)
+        assert update is not None, "the update was written"
+        return {"data": UpdateOut.of(update)}
+
+    return render
 
 
 class IncidentController(Controller):
     path = "/incidents"
 
     @post("/", opt=WRITE, status_code=201)
-    async def open(self, request: Request, principal: NamedDependency[Principal]) -> dict[str, Any]:
-        data = decode_body(await request.body(), CreateIncident)
-        incident_id = new_id()
-        command = OpenIncident(
-            incident_id=incident_id,
-            organization_id=principal.organization_id,
-            title=data.title,
-            severity=data.severity,
-            component_ids=tuple(data.component_ids),
-            owner_schedule_id=data.owner_schedule_id,
-            actor=principal.member,
-            at=datetime.now(UTC),
-        )
-        await _run(request, principal, command)
-        return {"data": IncidentOut.of(await _find(request, principal, incident_id))}
+    async def open(self, request: Request, principal: NamedDependency[Principal]) -> Response:
+        async def work(conn: asyncpg.Connection) -> UUID:
+            data = decode_body(await request.body(), CreateIncident)
+            command = OpenIncident(
+                incident_id=new_id(),
+                organization_id=principal.organization_id,
+                title=data.title,
+                severity=data.severity,
+                component_ids=tuple(data.component_ids),
+                owner_schedule_id=data.owner_schedule_id,
+                actor=principal.member,
+                at=datetime.now(UTC),
+            )
+            await run_command(conn, request, principal, command)
+            return command.incident_id
+
+        return await write_once(request, principal, work, self._render(request, principal), 201)
+
+    @staticmethod
+    def _render(request: Request, principal: Principal) -> Render:
+        async def render(incident_id: UUID) -> dict[str, Any]:
+            return {"data": IncidentOut.of(await _find(request, principal, incident_id))}
+
+        return render
 
     @patch("/{incident_id:str}", opt=WRITE)
     async def edit(
@@ -83,19 +91,23 @@ class IncidentController(Controller):
         request: Request,
         principal: NamedDependency[Principal],
         incident_id: FromPath[str],
-    ) -> dict[str, Any]:
+    ) -> Response:
         incident = await _find(request, principal, parse_id(incident_id, "incident"))
-        data = decode_body(await request.body(), EditIncidentIn)
-        command = EditIncident(
-            incident_id=incident.id,
-            title=data.title,
-            severity=data.severity,
-            component_ids=None if data.component_ids is None else tuple(data.component_ids),
-            actor=principal.member,
-            at=datetime.now(UTC),
-        )
-        await _run(request, principal, command)
-        return {"data": IncidentOut.of(await _find(request, principal, incident.id))}
+
+        async def work(conn: asyncpg.Connection) -> UUID:
+            data = decode_body(await request.body(), EditIncidentIn)
+            command = EditIncident(
+                incident_id=incident.id,
+                title=data.title,
+                severity=data.severity,
+                component_ids=None if data.component_ids is None else tuple(data.component_ids),
+                actor=principal.member,
+                at=datetime.now(UTC),
+            )
+            await run_command(conn, request, principal, command)
+            return incident.id
+
+        return await write_once(request, principal, work, self._render(request, principal), 200)
 
     @get("/", opt=READ)
     async def list(
@@ -143,22 +155,26 @@ class IncidentController(Controller):
         request: Request,
         principal: NamedDependency[Principal],
         incident_id: FromPath[str],
-    ) -> dict[str, Any]:
+    ) -> Response:
         incident = await _find(request, principal, parse_id(incident_id, "incident"))
-        data = decode_body(await request.body(), PostUpdateIn)
-        command = PostUpdate(
-            incident_id=incident.id,
-            update_id=new_id(),
-            visibility=data.visibility,
-            body=data.body,
-            status_change=data.status_change,
-            component_statuses=tuple(cs.to_domain() for cs in data.component_statuses),
-            notify_subscribers=data.notify_subscribers,
-            actor=principal.member,
-            at=datetime.now(UTC),
-        )
-        await _run(request, principal, command)
-        return {"data": await _update_out(request, principal, command.update_id)}
+
+        async def work(conn: asyncpg.Connection) -> UUID:
+            data = decode_body(await request.body(), PostUpdateIn)
+            command = PostUpdate(
+                incident_id=incident.id,
+                update_id=new_id(),
+                visibility=data.visibility,
+                body=data.body,
+                status_change=data.status_change,
+                component_statuses=tuple(cs.to_domain() for cs in data.component_statuses),
+                notify_subscribers=data.notify_subscribers,
+                actor=principal.member,
+                at=datetime.now(UTC),
+            )
+            await run_command(conn, request, principal, command)
+            return command.update_id
+
+        return await write_once(request, principal, work, _update_renderer(request, principal), 201)
 
     @get("/{incident_id:str}/updates", opt=READ)
     async def list_updates(
@@ -190,7 +206,7 @@ class IncidentController(Controller):
         principal: NamedDependency[Principal],
         incident_id: FromPath[str],
         update_id: FromPath[str],
-    ) -> dict[str, Any]:
+    ) -> Response:
         incident = await _find(request, principal, parse_id(incident_id, "incident"))
         command = RedactUpdate(
             incident_id=incident.id,
@@ -198,5 +214,29 @@ class IncidentController(Controller):
             actor=principal.member,
             at=datetime.now(UTC),
         )
-        await _run(request, principal, command)
-        return {"data": await _update_out(request, principal, command.update_id)}
+
+        async def work(conn: asyncpg.Connection) -> UUID:
+            await run_command(conn, request, principal, command)
+            return command.update_id
+
+        return await write_once(request, principal, work, _update_renderer(request, principal), 200)
+
+    @get("/{incident_id:str}/events", opt=READ)
+    async def events(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        incident_id: FromPath[str],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        """The audit trail: every event of the incident, oldest first, from the log itself."""
+        incident = await _find(request, principal, parse_id(incident_id, "incident"))
+        page = page_request(cursor, limit, key=int)
+        rows = await audit_trail(
+            request.app.state.pool, incident.id, page.last_seen, page.limit + 1
+        )
+        return {
+            "data": [AuditEntryOut.of(row) for row in rows[: page.limit]],
+            "nextCursor": next_cursor(rows, page.limit, lambda row: row.version),
+        }

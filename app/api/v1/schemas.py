@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 
 from app.domain.values import ComponentState, ComponentStatus, IncidentStatus, Severity, Visibility
+from app.store.audit import AuditEntry
 from app.store.catalog import Component, StatusPage
 from app.store.incident_reads import IncidentView, UpdateView
 
@@ -197,4 +198,27 @@ class UpdateOut(Output):
             redacted_by=None
             if update.redacted_by is None
             else ActorOut(id=update.redacted_by.id, name=update.redacted_by.name),
+        )
+
+
+class AuditEntryOut(Output):
+    version: int
+    type: str
+    recorded_at: str
+    actor: ActorOut | None
+    request_id: str | None
+    # The event as the log holds it (snake_case, as written), never an update body.
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryOut:
+        return cls(
+            version=entry.version,
+            type=entry.type,
+            recorded_at=iso_ms(entry.recorded_at),
+            actor=None
+            if entry.actor is None
+            else ActorOut(id=entry.actor.id, name=entry.actor.name),
+            request_id=entry.request_id,
+            data=entry.data,
         )

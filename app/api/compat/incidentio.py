@@ -1,0 +1,114 @@
+"""incident.io's POST /v2/status_page_incident_updates, building the same PostUpdate as v1.
+
+Ids are Herald's: `status_page_incident_id` is an incident id and `component_id` a component id
+(incident.io reserves the right to change its ids' format, so its clients treat them as opaque).
+Every update through this dialect is public, as anything posted to an incident.io status page is.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Controller, Request, Response, Router, post
+from litestar.di import NamedDependency
+
+from app.api.body import decode_body
+from app.api.compat import dialect_router
+from app.api.compat.incidentio_errors import EXCEPTION_HANDLERS
+from app.api.idempotency import write_once
+from app.api.run import run_command
+from app.api.v1.catalog import WRITE, parse_id
+from app.domain.commands import PostUpdate
+from app.domain.values import ComponentState, ComponentStatus, IncidentStatus
+from app.ids import new_id
+from app.store.api_keys import Principal
+from app.store.incident_reads import get_incident, get_update
+
+# "There is a limit of 100 updates per incident", whichever dialect posted them.
+MAX_UPDATES = 100
+
+
+class ComponentImpact(msgspec.Struct, frozen=True):
+    component_id: UUID
+    component_status: ComponentState
+
+    @classmethod
+    def of(cls, status: ComponentStatus) -> ComponentImpact:
+        return cls(component_id=status.component_id, component_status=status.status)
+
+    def to_domain(self) -> ComponentStatus:
+        return ComponentStatus(component_id=self.component_id, status=self.component_status)
+
+
+class CreateUpdateIn(msgspec.Struct, frozen=True, kw_only=True):
+    """Unknown fields are ignored; generated clients may send null for an optional field."""
+
+    status_page_incident_id: str
+    message: Annotated[str, msgspec.Meta(max_length=4096)]
+    notify_subscribers: bool
+    incident_status: IncidentStatus | None = None
+    component_statuses: list[ComponentImpact] | None = None
+
+
+class UpdateOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    status_page_incident_id: UUID
+    message: str
+    incident_status: IncidentStatus
+    component_statuses: list[ComponentImpact]
+    published_at: str
+
+
+def _timestamp(moment: datetime) -> str:
+    """UTC with microseconds, as the dialect shows `published_at`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class StatusPageIncidentUpdates(Controller):
+    path = "/status_page_incident_updates"
+
+    @post("/", opt=WRITE, status_code=201)
+    async def create(self, request: Request, principal: NamedDependency[Principal]) -> Response:
+        async def work(conn: asyncpg.Connection) -> UUID:
+            data = decode_body(await request.body(), CreateUpdateIn)
+            command = PostUpdate(
+                incident_id=parse_id(data.status_page_incident_id, "status page incident"),
+                update_id=new_id(),
+                visibility="public",
+                body=data.message,
+                status_change=data.incident_status,
+                component_statuses=tuple(cs.to_domain() for cs in data.component_statuses or ()),
+                notify_subscribers=data.notify_subscribers,
+                same_status_is_no_change=True,
+                max_updates=MAX_UPDATES,
+                actor=principal.member,
+                at=datetime.now(UTC),
+            )
+            await run_command(conn, request, principal, command)
+            return command.update_id
+
+        async def render(update_id: UUID) -> dict[str, UpdateOut]:
+            pool, organization_id = request.app.state.pool, principal.organization_id
+            update = await get_update(pool, organization_id, update_id)
+            assert update is not None, "the update was written"
+            incident = await get_incident(pool, organization_id, update.incident_id)
+            assert incident is not None
+            out = UpdateOut(
+                id=update.id,
+                status_page_incident_id=incident.id,
+                message=update.body or "",  # empty once redacted
+                incident_status=update.status,
+                component_statuses=[ComponentImpact.of(cs) for cs in incident.component_statuses],
+                published_at=_timestamp(update.posted_at),
+            )
+            return {"status_page_incident_update": out}
+
+        return await write_once(request, principal, work, render, 201)
+
+
+def router() -> Router:
+    return dialect_router("/v2", [StatusPageIncidentUpdates], EXCEPTION_HANDLERS)

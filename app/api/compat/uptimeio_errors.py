@@ -1,0 +1,133 @@
+"""The uptimeio dialect's one map from failures to HTTP.
+
+Its envelope is {"success": false, "error": {"code", "message"}}. Validation errors are HTTP 400
+and worded as its zod schemas word them, "Validation failed: <field>: <issue>", so that messages
+clients already match on (the documented ones) come out exactly the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from app.api.body import DOCUMENT, is_missing
+from app.api.errors import (
+    HTTP_CODES,
+    FieldError,
+    Forbidden,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    InvalidJson,
+    NoCredentials,
+    NotAuthorized,
+    NotFound,
+    RequestError,
+    RequestInvalid,
+)
+from app.api.request_id import log_unexpected
+from app.domain.errors import DomainError
+from app.domain.values import STATUS_ORDER
+
+INCIDENT_NOT_FOUND = "Incident not found"
+_NO_TEXT = "message: String must contain at least 1 non-whitespace character(s)"
+
+# Core rule code -> the issue after "Validation failed: "; {message} is the core's own message.
+# The path's page was seen showing the incident, so no_public_surface can only mean it stopped
+# showing it since: the incident is not found there either.
+_RULES = {
+    "incident_resolved": "Incident is already resolved and accepts no further updates",
+    "update_must_carry_body_or_status_change": _NO_TEXT,
+    "body_required_for_public": _NO_TEXT,
+    "invalid_status_transition": "status: {message}",
+}
+_NOT_FOUND_RULES = {"not_found", "no_public_surface"}
+
+# msgspec's wording -> zod's. The schema's only enum is `status`, so its values are spelled out.
+_ZOD = [
+    (
+        re.compile(r"Expected `str` of length >= (\d+)"),
+        "String must contain at least {} character(s)",
+    ),
+    (
+        re.compile(r"Expected `str` of length <= (\d+)"),
+        "String must contain at most {} character(s)",
+    ),
+    (
+        re.compile(r"Invalid enum value .*"),
+        "Invalid enum value. Expected " + " | ".join(f"'{s}'" for s in STATUS_ORDER),
+    ),
+    (re.compile(r"Expected `(\w+)`, got `(\w+)`"), "Expected {}, received {}"),
+]
+_JS_TYPES = {"str": "string", "int": "number", "float": "number", "bool": "boolean"}
+
+
+def _zod_wording(message: str) -> str:
+    for pattern, wording in _ZOD:
+        match = pattern.fullmatch(message)
+        if match:
+            return wording.format(*(_JS_TYPES.get(part, part) for part in match.groups()))
+    return message
+
+
+def _zod_issue(error: FieldError) -> str:
+    field, message = error
+    issue = "Required" if is_missing(error) else _zod_wording(message)
+    # zod gives an issue with the document as a whole no path.
+    return issue if field == DOCUMENT else f"{field}: {issue}"
+
+
+def _response(status: int, code: str, message: str) -> Response:
+    return Response(
+        {"success": False, "error": {"code": code, "message": message}}, status_code=status
+    )
+
+
+def _invalid(issues: str) -> Response:
+    return _response(400, "VALIDATION_ERROR", f"Validation failed: {issues}")
+
+
+def on_request_error(request: Request, error: RequestError) -> Response:
+    match error:
+        case NoCredentials():
+            return _response(401, "UNAUTHORIZED", "API key is required")
+        case NotAuthorized():
+            return _response(401, "UNAUTHORIZED", "Invalid API key")
+        case Forbidden():
+            return _response(403, "FORBIDDEN", "You do not have permission to update this incident")
+        case NotFound():
+            return _response(404, "NOT_FOUND", error.message)
+        case InvalidJson():
+            return _invalid("Malformed JSON in request body")
+        case IdempotencyKeyInFlight():
+            return _response(409, "CONFLICT", error.message)
+        case IdempotencyKeyReused():
+            return _response(422, "IDEMPOTENCY_KEY_REUSED", error.message)
+        case RequestInvalid():
+            return _invalid(", ".join(_zod_issue(pair) for pair in error.fields))
+    return _invalid(error.message)
+
+
+def on_domain_error(request: Request, error: DomainError) -> Response:
+    if error.code in _NOT_FOUND_RULES:
+        return _response(404, "NOT_FOUND", INCIDENT_NOT_FOUND)
+    return _invalid(_RULES.get(error.code, "{message}").format(message=error.message))
+
+
+def on_http_exception(request: Request, error: HTTPException) -> Response:
+    code = HTTP_CODES.get(error.status_code, "bad_request").upper()
+    return _response(error.status_code, code, error.detail)
+
+
+def on_unexpected(request: Request, error: Exception) -> Response:
+    log_unexpected(request, error)
+    return _response(500, "INTERNAL_ERROR", "An unexpected error occurred")
+
+
+EXCEPTION_HANDLERS = {
+    RequestError: on_request_error,
+    DomainError: on_domain_error,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}

@@ -1,0 +1,80 @@
+"""Idempotency-Key on every write (IETF httpapi draft, Stripe's practice).
+
+The key is scoped to the caller's organization; the fingerprint is method, path and body. The
+outcome (status and resource id, or a rule error) is stored in the same transaction as the
+write's effects, so a retry either finds it or runs the write itself. A retry with the same key
+and payload gets the resource rendered as it is now, marked `Idempotent-Replayed: true`.
+Failures that are not outcomes (401/403/404/422, 5xx, ...) store nothing, so a retry runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar import Request, Response
+
+from app.api.errors import IdempotencyKeyInFlight, IdempotencyKeyInvalid, IdempotencyKeyReused
+from app.api.v1.errors import is_rule_error
+from app.domain.errors import DomainError
+from app.store.api_keys import Principal
+from app.store.idempotency import Outcome, StoredError, find_outcome, lock_key, save_outcome
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 255
+
+Work = Callable[[asyncpg.Connection], Awaitable[UUID]]
+Render = Callable[[UUID], Awaitable[Any]]
+
+
+async def _fingerprint(request: Request) -> bytes:
+    digest = hashlib.sha256(f"{request.method}\0{request.url.path}\0".encode())
+    digest.update(await request.body())
+    return digest.digest()
+
+
+async def write_once(
+    request: Request, principal: Principal, work: Work, render: Render, status_code: int
+) -> Response:
+    """Run `work` (which returns the id of the resource it wrote) at most once per key, then
+    answer with `render(resource id)`."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    pool: asyncpg.Pool = request.app.state.pool
+    if key is None:
+        async with pool.acquire() as conn:
+            resource_id = await work(conn)
+        return Response(await render(resource_id), status_code=status_code)
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise IdempotencyKeyInvalid(
+            f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} characters long."
+        )
+    fingerprint = await _fingerprint(request)
+    async with pool.acquire() as conn, conn.transaction():
+        if not await lock_key(conn, principal.organization_id, key):
+            raise IdempotencyKeyInFlight(
+                "A request with this Idempotency-Key is still being processed; retry later."
+            )
+        outcome = await find_outcome(conn, principal.organization_id, key)
+        replayed = outcome is not None
+        if outcome is None:
+            try:
+                outcome = Outcome(
+                    fingerprint=fingerprint, status=status_code, resource_id=await work(conn)
+                )
+            except DomainError as error:
+                if not is_rule_error(error):
+                    raise
+                outcome = Outcome(fingerprint=fingerprint, status=400, error=StoredError.of(error))
+            await save_outcome(conn, principal.organization_id, key, outcome)
+        elif outcome.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used with a different request; use a new key."
+            )
+    if outcome.error is not None:
+        raise outcome.error.to_error()
+    assert outcome.resource_id is not None
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(await render(outcome.resource_id), status_code=outcome.status, headers=headers)

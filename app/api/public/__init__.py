@@ -1,0 +1,1 @@
+"""Public surfaces of published status pages: HTML, Statuspage-compatible JSON, feeds."""

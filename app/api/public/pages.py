@@ -1,0 +1,253 @@
+"""GET /status/{slug}...: the published page as HTML, Statuspage JSON and feeds.
+
+Every surface answers conditional GETs. The ETag covers the page's projection version and the
+current UTC minute, since an ongoing outage changes the uptime bars with no new event. Reads
+touch projections only, and rendered bodies are kept per ETag so a burst costs two small queries.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+import msgspec
+from feedgen.feed import FeedGenerator
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
+
+from app.api.errors import NotFound
+from app.api.public.feeds import history_feed
+from app.api.public.statuspage_json import (
+    components_json,
+    incident_json,
+    page_json,
+    status_json,
+)
+from app.domain.uptime import daily_minutes
+from app.store.catalog import StatusPage
+from app.store.public_reads import (
+    PublicPage,
+    component_history,
+    find_published_page,
+    load_public_page,
+    page_fingerprint,
+    page_incidents,
+)
+
+UPTIME_DAYS = 90
+RECENTLY_RESOLVED = timedelta(days=14)
+CACHE_SIZE = 512
+
+Build = Callable[["Snapshot"], Awaitable[bytes]]
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    request: Request
+    page: StatusPage
+    now: datetime
+
+    @property
+    def url(self) -> str:
+        return f"{str(self.request.base_url).rstrip('/')}/status/{self.page.slug}"
+
+
+class RenderedCache:
+    """The last few rendered bodies by ETag and address; an ETag names exact content."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = size
+
+    def get(self, key: str) -> bytes | None:
+        if key in self._items:
+            self._items.move_to_end(key)
+        return self._items.get(key)
+
+    def put(self, key: str, content: bytes) -> None:
+        self._items[key] = content
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        # HTTP dates have whole seconds; clients that need better use the ETag.
+        try:
+            return last_modified.replace(microsecond=0) <= parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+async def _serve(
+    request: Request, slug: str, variant: str, media_type: str, build: Build
+) -> Response:
+    pool = request.app.state.pool
+    page = await find_published_page(pool, slug)
+    if page is None:
+        raise NotFound("No published status page has this address.")
+    now = datetime.now(UTC)
+    minute = now.replace(second=0, microsecond=0)
+    fingerprint, changed = await page_fingerprint(pool, page)
+    etag = f'"{fingerprint}-{minute:%Y%m%d%H%M}-{variant}"'
+    last_modified = max(minute, changed)
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(last_modified.replace(microsecond=0), usegmt=True),
+        "Cache-Control": "public, max-age=10",
+    }
+    if _not_modified(request, etag, last_modified):
+        return Response(content=b"", status_code=304, headers=headers)
+    cache: RenderedCache = request.app.state.rendered_pages
+    key = f"{etag}{request.base_url}"
+    content = cache.get(key)
+    if content is None:
+        content = await build(Snapshot(request=request, page=page, now=now))
+        cache.put(key, content)
+    return Response(content=content, media_type=media_type, headers=headers)
+
+
+async def _view(snapshot: Snapshot) -> PublicPage:
+    return await load_public_page(snapshot.request.app.state.pool, snapshot.page)
+
+
+async def _components(snapshot: Snapshot, view: PublicPage) -> list[dict[str, Any]]:
+    history = await component_history(
+        snapshot.request.app.state.pool, snapshot.page, snapshot.now - timedelta(days=UPTIME_DAYS)
+    )
+    return components_json(view, history)
+
+
+async def _incidents_json(snapshot: Snapshot, *, open_only: bool) -> dict[str, Any]:
+    view = await _view(snapshot)
+    components = {c["id"]: c for c in await _components(snapshot, view)}
+    incidents = await page_incidents(
+        snapshot.request.app.state.pool, snapshot.page, open_only=open_only
+    )
+    return {
+        "page": page_json(view, snapshot.url),
+        "incidents": [incident_json(view, i, snapshot.url, components) for i in incidents],
+    }
+
+
+def _json(value: Any) -> bytes:
+    return msgspec.json.encode(value)
+
+
+async def build_summary(snapshot: Snapshot) -> bytes:
+    view = await _view(snapshot)
+    components = await _components(snapshot, view)
+    by_id = {c["id"]: c for c in components}
+    incidents = await page_incidents(snapshot.request.app.state.pool, snapshot.page, open_only=True)
+    return _json(
+        {
+            "page": page_json(view, snapshot.url),
+            "components": components,
+            "incidents": [incident_json(view, i, snapshot.url, by_id) for i in incidents],
+            "scheduled_maintenances": [],
+            "status": status_json(view),
+        }
+    )
+
+
+async def build_status(snapshot: Snapshot) -> bytes:
+    view = await _view(snapshot)
+    return _json({"page": page_json(view, snapshot.url), "status": status_json(view)})
+
+
+async def build_components(snapshot: Snapshot) -> bytes:
+    view = await _view(snapshot)
+    components = await _components(snapshot, view)
+    return _json({"page": page_json(view, snapshot.url), "components": components})
+
+
+async def build_incidents(snapshot: Snapshot) -> bytes:
+    return _json(await _incidents_json(snapshot, open_only=False))
+
+
+async def build_unresolved(snapshot: Snapshot) -> bytes:
+    return _json(await _incidents_json(snapshot, open_only=True))
+
+
+async def _feed(snapshot: Snapshot) -> FeedGenerator:
+    view = await _view(snapshot)
+    incidents = await page_incidents(snapshot.request.app.state.pool, snapshot.page)
+    return history_feed(view, incidents, snapshot.url)
+
+
+async def build_atom(snapshot: Snapshot) -> bytes:
+    return (await _feed(snapshot)).atom_str(pretty=True)
+
+
+async def build_rss(snapshot: Snapshot) -> bytes:
+    return (await _feed(snapshot)).rss_str(pretty=True)
+
+
+async def build_html(snapshot: Snapshot) -> bytes:
+    pool = snapshot.request.app.state.pool
+    view = await _view(snapshot)
+    incidents = await page_incidents(
+        pool, snapshot.page, resolved_since=snapshot.now - RECENTLY_RESOLVED
+    )
+    history = await component_history(
+        pool, snapshot.page, snapshot.now - timedelta(days=UPTIME_DAYS)
+    )
+    uptime = {
+        component.id: daily_minutes(history[component.id], snapshot.now, UPTIME_DAYS)
+        for component in view.components
+    }
+    template = snapshot.request.app.template_engine.get_template("status_page.html.jinja")
+    html = template.render(
+        view=view,
+        url=snapshot.url,
+        now=snapshot.now,
+        open_incidents=[i for i in incidents if i.status != "resolved"],
+        resolved_incidents=[i for i in incidents if i.status == "resolved"],
+        uptime=uptime,
+    )
+    return html.encode()
+
+
+class StatusPageSurfaces(Controller):
+    path = "/status/{slug:str}"
+
+    @get("/", media_type="text/html")
+    async def html(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "html", "text/html; charset=utf-8", build_html)
+
+    @get("/api/v2/summary.json")
+    async def summary(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "summary", "application/json", build_summary)
+
+    @get("/api/v2/status.json")
+    async def status(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "status", "application/json", build_status)
+
+    @get("/api/v2/components.json")
+    async def components(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "components", "application/json", build_components)
+
+    @get("/api/v2/incidents.json")
+    async def incidents(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "incidents", "application/json", build_incidents)
+
+    @get("/api/v2/incidents/unresolved.json")
+    async def unresolved(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "unresolved", "application/json", build_unresolved)
+
+    @get("/history.atom")
+    async def atom(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "atom", "application/atom+xml", build_atom)
+
+    @get("/history.rss")
+    async def rss(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "rss", "application/rss+xml", build_rss)

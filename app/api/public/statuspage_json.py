@@ -1,0 +1,127 @@
+"""Atlassian Statuspage's public API shapes (api/v2), so existing widgets can read Herald.
+
+Fields with no meaning here are null or empty rather than invented.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.api.v1.schemas import iso_ms
+from app.domain.timeline import ComponentInterval
+from app.domain.values import ComponentState
+from app.store.public_reads import PublicComponent, PublicIncident, PublicPage
+
+# Statuspage has no "full_outage": its worst component status is "major_outage".
+COMPONENT_STATUS: dict[ComponentState, str] = {
+    "operational": "operational",
+    "degraded_performance": "degraded_performance",
+    "partial_outage": "partial_outage",
+    "full_outage": "major_outage",
+}
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else iso_ms(moment)
+
+
+def page_json(view: PublicPage, url: str) -> dict[str, Any]:
+    return {
+        "id": str(view.page.id),
+        "name": view.page.name,
+        "url": url,
+        "time_zone": "Etc/UTC",
+        "updated_at": iso_ms(view.page.updated_at),
+    }
+
+
+def status_json(view: PublicPage) -> dict[str, str]:
+    return {"indicator": view.status.indicator, "description": view.status.description}
+
+
+def components_json(
+    view: PublicPage, history: dict[Any, list[ComponentInterval]]
+) -> list[dict[str, Any]]:
+    return [
+        _component(view, component, history.get(component.id, [])) for component in view.components
+    ]
+
+
+def _component(
+    view: PublicPage, component: PublicComponent, intervals: list[ComponentInterval]
+) -> dict[str, Any]:
+    # A component changes when an incident changes its status; otherwise it is as created.
+    changes = [component.created_at]
+    changes += [span.started_at for span in intervals]
+    changes += [span.ended_at for span in intervals if span.ended_at is not None]
+    return {
+        "id": str(component.id),
+        "name": component.name,
+        "status": COMPONENT_STATUS[component.status],
+        "created_at": iso_ms(component.created_at),
+        "updated_at": iso_ms(max(changes)),
+        "position": component.position,
+        "description": component.description,
+        "showcase": True,
+        "start_date": None,
+        "group_id": None,
+        "page_id": str(view.page.id),
+        "group": False,
+        "only_show_if_degraded": False,
+    }
+
+
+def incident_json(
+    view: PublicPage,
+    incident: PublicIncident,
+    url: str,
+    components: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """`components` are the page's components as components_json shaped them, by id."""
+    names = {component.id: component for component in view.components}
+    monitoring = [e.entry.at for e in incident.entries if e.entry.status == "monitoring"]
+    updates = []
+    for item in reversed(incident.entries):  # Statuspage lists the newest update first
+        entry = item.entry
+        body = "This update was redacted." if entry.redacted else (item.body or "")
+        updates.append(
+            {
+                "id": str(entry.update_id),
+                "status": entry.status,
+                "body": body,
+                "incident_id": str(incident.id),
+                "created_at": iso_ms(entry.at),
+                "updated_at": iso_ms(entry.at),
+                "display_at": iso_ms(entry.at),
+                "affected_components": [
+                    {
+                        "code": str(cs.component_id),
+                        "name": names[cs.component_id].name,
+                        "old_status": None,
+                        "new_status": COMPONENT_STATUS[cs.status],
+                    }
+                    for cs in entry.component_statuses
+                    if cs.component_id in names
+                ]
+                or None,
+                "deliver_notifications": entry.notify_subscribers,
+            }
+        )
+    return {
+        "id": str(incident.id),
+        "name": incident.title,
+        "status": incident.status,
+        "created_at": iso_ms(incident.published_at),
+        "updated_at": iso_ms(incident.updated_at),
+        "monitoring_at": _time(min(monitoring, default=None)),
+        "resolved_at": _time(incident.resolved_at),
+        "impact": incident.severity,
+        "shortlink": f"{url}#incident-{incident.id}",
+        "started_at": iso_ms(incident.opened_at),
+        "page_id": str(view.page.id),
+        "incident_updates": updates,
+        "components": [
+            components[str(cid)] for cid in incident.component_ids if str(cid) in components
+        ],
+    }

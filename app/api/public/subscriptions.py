@@ -1,0 +1,212 @@
+"""/status/{slug}/subscribe, .../subscriptions/confirm and .../unsubscribe: no login, just links.
+
+Subscribing is double opt-in: the address gets a confirmation mail and nothing else until its
+owner confirms. Mail scanners fetch the links in a mail, so a GET of a confirm or unsubscribe
+link only shows a page with a button and the POST acts; RFC 8058 one-click unsubscribe is that
+same POST, sent by the mail client. The signed token decides whom a link is for; the slug in
+the path is only what the page's address was when the link was sent.
+
+The status page's form posts here as a form and gets pages back; a JSON client gets JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, Router, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from app.api.body import decode_body
+from app.api.errors import NotFound, RequestInvalid
+from app.api.v1.errors import error_response
+from app.api.v1.schemas import ComponentIds, Input
+from app.api.v1.subscriber_schemas import check_address
+from app.config import Settings
+from app.crypto import Keys, Purpose
+from app.domain.errors import DomainError
+from app.store.catalog import StatusPage, get_status_page
+from app.store.public_reads import find_published_page
+from app.store.subscribers import (
+    Subscriber,
+    confirm_subscriber,
+    remove_subscriber,
+    subscriber_by_id,
+)
+from app.store.subscription_requests import request_subscription
+
+TEMPLATE = "subscription.html.jinja"
+SENT = (
+    "If this address is not subscribed yet, a confirmation mail is on its way. "
+    "Follow its link to start receiving updates."
+)
+BAD_LINK = "This link is not valid, or it has expired. You can subscribe again from the page."
+
+
+class SubscribeIn(Input):
+    email: Annotated[str, msgspec.Meta(max_length=254)]
+    component_ids: ComponentIds = msgspec.field(default_factory=list)
+
+
+def _page(title: str, message: str, status: int = 200, **context: Any) -> Template:
+    return Template(
+        template_name=TEMPLATE,
+        context={"title": title, "message": message, **context},
+        status_code=status,
+        media_type="text/html",
+    )
+
+
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+
+
+async def _read(request: Request) -> tuple[str, tuple[UUID, ...]]:
+    """The address and component filter, from the page's form or a JSON body."""
+    if not _is_form(request):
+        data = decode_body(await request.body(), SubscribeIn)
+        return check_address(data.email, "email"), tuple(data.component_ids)
+    form = await request.form()
+    try:
+        ids = tuple(UUID(value) for value in form.getall("componentIds", []))
+    except ValueError as error:
+        raise RequestInvalid("The form failed validation.", [("componentIds", "not an id")]) from (
+            error
+        )
+    return check_address(form.get("email"), "email"), ids
+
+
+class Subscriptions(Controller):
+    path = "/status/{slug:str}"
+
+    @post("/subscribe", status_code=202)
+    async def subscribe(
+        self, request: Request, settings: NamedDependency[Settings], slug: FromPath[str]
+    ) -> Template | Response | dict[str, Any]:
+        pool = request.app.state.pool
+        page = await find_published_page(pool, slug)
+        if page is None:
+            raise NotFound("No published status page has this address.")
+        page_url = f"/status/{page.slug}"
+        try:
+            address, component_ids = await _read(request)
+            async with pool.acquire() as conn:
+                outcome = await request_subscription(
+                    conn,
+                    page,
+                    address=address,
+                    component_ids=component_ids,
+                    client=request.client.host if request.client else "unknown",
+                    max_attempts=settings.delivery_attempts,
+                )
+        except (RequestInvalid, DomainError) as error:
+            if not _is_form(request):
+                raise
+            return _page("Not subscribed", error.message, 422, page=page, page_url=page_url)
+        if outcome == "client_limited":
+            message = "Too many subscription requests from your network; try again later."
+            if _is_form(request):
+                return _page("Please wait", message, 429, page=page, page_url=page_url)
+            return error_response(request, 429, "rate_limited", message)
+        if _is_form(request):
+            return _page("Check your inbox", SENT, 202, page=page, page_url=page_url)
+        return {"data": {"status": "pending_confirmation", "message": SENT}}
+
+    @get("/subscriptions/confirm")
+    async def confirm_page(
+        self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
+    ) -> Template:
+        found = await _subscriber(request, keys, token, "confirm")
+        if found is None:
+            return _page("Link expired", BAD_LINK, 400)
+        subscriber, page = found
+        return _page(
+            "Confirm your subscription",
+            f"Send {page.name} status updates to {subscriber.target}?",
+            page=page,
+            action=f"{request.url.path}?{request.url.query}",
+            button="Confirm subscription",
+        )
+
+    @post("/subscriptions/confirm", status_code=200)
+    async def confirm(
+        self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
+    ) -> Template:
+        found = await _subscriber(request, keys, token, "confirm")
+        if found is None:
+            return _page("Link expired", BAD_LINK, 400)
+        subscriber, page = found
+        async with request.app.state.pool.acquire() as conn:
+            if not await confirm_subscriber(conn, subscriber.id):
+                return _page("Link expired", BAD_LINK, 400, page=page)
+        return _page(
+            "Subscribed",
+            f"{subscriber.target} will receive {page.name} status updates.",
+            page=page,
+            page_url=f"/status/{page.slug}",
+        )
+
+    @get("/unsubscribe")
+    async def unsubscribe_page(
+        self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
+    ) -> Template:
+        found = await _subscriber(request, keys, token, "unsubscribe")
+        if found is None:
+            return _page("Link not valid", BAD_LINK, 400)
+        subscriber, page = found
+        return _page(
+            "Unsubscribe",
+            f"Stop sending {page.name} status updates to {subscriber.target}?",
+            page=page,
+            action=f"{request.url.path}?{request.url.query}",
+            button="Unsubscribe",
+        )
+
+    @post("/unsubscribe", status_code=200)
+    async def unsubscribe(
+        self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
+    ) -> Template:
+        """The button on the page above, and RFC 8058's one-click POST from a mail client."""
+        found = await _subscriber(request, keys, token, "unsubscribe")
+        if found is None:
+            return _page("Link not valid", BAD_LINK, 400)
+        subscriber, page = found
+        async with request.app.state.pool.acquire() as conn:
+            await remove_subscriber(conn, subscriber.id)
+        return _page(
+            "Unsubscribed",
+            f"{subscriber.target} will receive no more {page.name} status updates.",
+            page=page,
+        )
+
+
+async def _subscriber(
+    request: Request, keys: Keys | None, token: str, purpose: Purpose
+) -> tuple[Subscriber, StatusPage] | None:
+    if keys is None:
+        raise DomainError("not_configured", "SECRET_KEY is not set on this server.")
+    subscriber_id = keys.verify(token, purpose, datetime.now(UTC))
+    if subscriber_id is None:
+        return None
+    pool = request.app.state.pool
+    subscriber = await subscriber_by_id(pool, subscriber_id)
+    if subscriber is None:
+        return None
+    page = await get_status_page(pool, subscriber.organization_id, subscriber.status_page_id)
+    return None if page is None else (subscriber, page)
+
+
+def subscriptions_router(settings: Settings) -> Router:
+    keys = Keys(settings.secret_key) if settings.secret_key else None
+    return Router(
+        path="/",
+        route_handlers=[Subscriptions],
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "keys": Provide(lambda: keys, sync_to_thread=False),
+        },
+    )

@@ -1,0 +1,186 @@
+"""v1 subscribers of a status page, and the deliveries made to them.
+
+Everything here shows or changes who is told, so every endpoint, reads included, needs the
+subscribers:write scope: a key with `read` alone sees no addresses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from litestar import Controller, Request, Router, delete, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
+
+from app.api.body import decode_body
+from app.api.errors import NotFound, RequestInvalid
+from app.api.pagination import next_cursor, page_request
+from app.api.v1.catalog import find_status_page, parse_id
+from app.api.v1.subscriber_schemas import (
+    CreateSubscriber,
+    DeliveryOut,
+    SubscriberOut,
+    target_of,
+)
+from app.config import Settings
+from app.crypto import Keys, new_webhook_secret
+from app.domain.errors import DomainError
+from app.domain.notifications import DeliveryStatus
+from app.store import deliveries, subscribers
+from app.store.api_keys import Principal
+
+SCOPE = {"scope": "subscribers:write"}
+STATUSES = get_args(DeliveryStatus)
+
+
+def require_keys(settings: Settings) -> Keys:
+    if not settings.secret_key:
+        raise DomainError("not_configured", "SECRET_KEY is not set on this server.")
+    return Keys(settings.secret_key)
+
+
+class SubscriberController(Controller):
+    path = "/{page_id:str}/subscribers"
+
+    @post("/", opt=SCOPE, status_code=201)
+    async def create(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
+        page_id: FromPath[str],
+    ) -> dict[str, Any]:
+        page = await find_status_page(request, principal, page_id)
+        data = decode_body(await request.body(), CreateSubscriber)
+        target = target_of(data, settings.webhook_allow_private)
+        secret = encrypted = None
+        if data.channel == "webhook":
+            secret = new_webhook_secret()
+            encrypted = require_keys(settings).encrypt(secret)
+        async with request.app.state.pool.acquire() as conn:
+            subscriber = await subscribers.create_subscriber(
+                conn,
+                page,
+                channel=data.channel,
+                target=target,
+                component_ids=tuple(data.component_ids),
+                secret_encrypted=encrypted,
+                confirmed=True,  # added by the organization itself
+            )
+        return {"data": SubscriberOut.of(subscriber, secret)}
+
+    @get("/", opt=SCOPE)
+    async def list(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        page_id: FromPath[str],
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        page = await find_status_page(request, principal, page_id)
+        window = page_request(cursor, limit)
+        rows = await subscribers.list_subscribers(
+            request.app.state.pool, page.id, window.last_seen, window.limit + 1
+        )
+        return {
+            "data": [SubscriberOut.of(row) for row in rows[: window.limit]],
+            "nextCursor": next_cursor(rows, window.limit, lambda row: row.id),
+        }
+
+    async def _find(
+        self, request: Request, principal: Principal, page_id: str, subscriber_id: str
+    ) -> subscribers.Subscriber:
+        page = await find_status_page(request, principal, page_id)
+        subscriber = await subscribers.get_subscriber(
+            request.app.state.pool, page.id, parse_id(subscriber_id, "subscriber")
+        )
+        if subscriber is None:
+            raise NotFound("No subscriber with the given ID exists on this status page.")
+        return subscriber
+
+    @get("/{subscriber_id:str}", opt=SCOPE)
+    async def show(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        page_id: FromPath[str],
+        subscriber_id: FromPath[str],
+    ) -> dict[str, Any]:
+        subscriber = await self._find(request, principal, page_id, subscriber_id)
+        return {"data": SubscriberOut.of(subscriber)}
+
+    @delete("/{subscriber_id:str}", opt=SCOPE, status_code=204)
+    async def remove(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        page_id: FromPath[str],
+        subscriber_id: FromPath[str],
+    ) -> None:
+        subscriber = await self._find(request, principal, page_id, subscriber_id)
+        async with request.app.state.pool.acquire() as conn:
+            await subscribers.remove_subscriber(conn, subscriber.id)
+
+
+class DeliveryController(Controller):
+    path = "/{page_id:str}/deliveries"
+
+    @get("/", opt=SCOPE)
+    async def list(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        page_id: FromPath[str],
+        status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        page = await find_status_page(request, principal, page_id)
+        if status is not None and status not in STATUSES:
+            raise RequestInvalid(
+                "The query failed validation.",
+                [("status", f"status must be one of {', '.join(STATUSES)}")],
+            )
+        window = page_request(cursor, limit)
+        rows = await deliveries.list_deliveries(
+            request.app.state.pool, page.id, status, window.last_seen, window.limit + 1
+        )
+        return {
+            "data": [DeliveryOut.of(row) for row in rows[: window.limit]],
+            "nextCursor": next_cursor(rows, window.limit, lambda row: row.id),
+        }
+
+    @post("/{delivery_id:str}/retry", opt=SCOPE, status_code=200)
+    async def retry(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        settings: NamedDependency[Settings],
+        page_id: FromPath[str],
+        delivery_id: FromPath[str],
+    ) -> dict[str, Any]:
+        page = await find_status_page(request, principal, page_id)
+        pool = request.app.state.pool
+        delivery = await deliveries.get_delivery(pool, page.id, parse_id(delivery_id, "delivery"))
+        if delivery is None:
+            raise NotFound("No delivery with the given ID exists on this status page.")
+        async with pool.acquire() as conn:
+            retried = await deliveries.retry_delivery(conn, delivery.id, settings.delivery_attempts)
+        if not retried:
+            raise DomainError(
+                "delivery_not_retryable",
+                f"The delivery is {delivery.status}; only dead or failed ones can be retried.",
+            )
+        delivery = await deliveries.get_delivery(pool, page.id, delivery.id)
+        assert delivery is not None
+        return {"data": DeliveryOut.of(delivery)}
+
+
+def notifications_router(settings: Settings) -> Router:
+    """Mounted inside the v1 router, so its guard and principal apply."""
+    return Router(
+        path="/status-pages",
+        route_handlers=[SubscriberController, DeliveryController],
+        dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
+    )

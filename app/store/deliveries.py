@@ -1,0 +1,183 @@
+"""Delivery rows: what is owed to whom, how it went, and the ways a row comes to be or ends.
+
+Whoever writes a row the queue should see next also NOTIFYs DELIVERIES_CHANNEL in the same
+transaction, so the worker hands it to Redis at once; a command never talks to Redis itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from app.domain.notifications import DeliveryStatus, idempotency_key
+from app.ids import new_id
+
+DELIVERIES_CHANNEL = "herald_deliveries"
+
+
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    idempotency_key: str
+    organization_id: UUID
+    status_page_id: UUID
+    subscriber_id: UUID
+    channel: str
+    kind: str
+    incident_id: UUID | None
+    update_id: UUID | None
+    status: DeliveryStatus
+    attempts: int
+    last_attempt_at: datetime | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+_SELECT = (
+    "SELECT d.id, d.idempotency_key, d.organization_id, d.status_page_id, d.subscriber_id,"
+    " s.channel, d.kind, d.incident_id, d.update_id, d.status, d.attempts, d.last_attempt_at,"
+    " d.last_error, CASE WHEN d.status = 'pending' THEN d.next_attempt_at END AS next_attempt_at,"
+    " d.delivered_at, d.created_at FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+)
+
+
+async def wake_worker(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
+
+
+async def list_deliveries(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    page_id: UUID,
+    status: DeliveryStatus | None,
+    before: UUID | None,
+    limit: int,
+) -> list[Delivery]:
+    """Newest first: ids are UUIDv7."""
+    rows = await conn.fetch(
+        f"{_SELECT} WHERE d.status_page_id = $1 AND ($2::text IS NULL OR d.status = $2)"
+        " AND ($3::uuid IS NULL OR d.id < $3) ORDER BY d.id DESC LIMIT $4",
+        page_id,
+        status,
+        before,
+        limit,
+    )
+    return [Delivery(**dict(row)) for row in rows]
+
+
+async def get_delivery(
+    conn: asyncpg.Connection | asyncpg.Pool, page_id: UUID, delivery_id: UUID
+) -> Delivery | None:
+    row = await conn.fetchrow(
+        f"{_SELECT} WHERE d.status_page_id = $1 AND d.id = $2", page_id, delivery_id
+    )
+    return None if row is None else Delivery(**dict(row))
+
+
+async def retry_delivery(conn: asyncpg.Connection, delivery_id: UUID, budget: int) -> bool:
+    """Give a dead or failed delivery a fresh round of attempts; False if it is neither."""
+    async with conn.transaction():
+        status = await conn.execute(
+            "UPDATE deliveries SET status = 'pending', max_attempts = attempts + $2,"
+            " next_attempt_at = now(), enqueued_at = NULL, lease_until = NULL"
+            " WHERE id = $1 AND status IN ('dead', 'failed')",
+            delivery_id,
+            budget,
+        )
+        if status == "UPDATE 0":
+            return False
+        await wake_worker(conn)
+    return True
+
+
+async def create_update_deliveries(
+    conn: asyncpg.Connection,
+    *,
+    event_position: int,
+    organization_id: UUID,
+    incident_id: UUID,
+    update_id: UUID,
+    component_ids: tuple[UUID, ...],
+    recorded_at: datetime,
+    max_attempts: int,
+) -> int:
+    """One row per subscriber the update concerns; a second call for the same event adds none.
+
+    A subscriber hears of an update when a published page of its organization shows the
+    incident, its component filter (if any) meets the incident's components, and it was
+    confirmed before the update was recorded: a late dispatcher never tells newcomers old news.
+    """
+    subscribers = await conn.fetch(
+        "SELECT s.id, s.status_page_id FROM subscribers s"
+        " JOIN status_pages p ON p.id = s.status_page_id"
+        " WHERE p.organization_id = $1 AND p.published AND p.component_ids && $2::uuid[]"
+        " AND s.removed_at IS NULL AND s.confirmed_at <= $3"
+        " AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])",
+        organization_id,
+        list(component_ids),
+        recorded_at,
+    )
+    if not subscribers:
+        return 0
+    status = await conn.execute(
+        "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
+        " subscriber_id, kind, event_position, incident_id, update_id, max_attempts)"
+        " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'update', $2, $3, $4, $5"
+        " FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::uuid[])"
+        " AS u(id, key, page_id, subscriber_id)"
+        " ON CONFLICT (idempotency_key) DO NOTHING",
+        organization_id,
+        event_position,
+        incident_id,
+        update_id,
+        max_attempts,
+        [new_id() for _ in subscribers],
+        [idempotency_key(update_id, row["id"]) for row in subscribers],
+        [row["status_page_id"] for row in subscribers],
+        [row["id"] for row in subscribers],
+    )
+    return int(status.rpartition(" ")[2])
+
+
+async def create_confirmation(
+    conn: asyncpg.Connection,
+    *,
+    organization_id: UUID,
+    page_id: UUID,
+    subscriber_id: UUID,
+    max_attempts: int,
+) -> None:
+    """Owe the subscriber a confirmation mail; each request is a message of its own."""
+    delivery_id = new_id()
+    await conn.execute(
+        "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
+        " subscriber_id, kind, max_attempts) VALUES ($1, $2, $3, $4, $5, 'confirmation', $6)",
+        delivery_id,
+        delivery_id.hex,
+        organization_id,
+        page_id,
+        subscriber_id,
+        max_attempts,
+    )
+    await wake_worker(conn)
+
+
+async def cancel_pending_of_update(conn: asyncpg.Connection, update_id: UUID) -> int:
+    """A redacted update is owed to no one any more; what waited behind it may go."""
+    status = await conn.execute(
+        "UPDATE deliveries SET status = 'cancelled', lease_until = NULL, blocked_by = NULL"
+        " WHERE update_id = $1 AND status = 'pending'",
+        update_id,
+    )
+    return int(status.rpartition(" ")[2])
+
+
+async def cancel_pending_of_subscriber(conn: asyncpg.Connection, subscriber_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET status = 'cancelled', lease_until = NULL, blocked_by = NULL"
+        " WHERE subscriber_id = $1 AND status = 'pending'",
+        subscriber_id,
+    )

@@ -1,0 +1,175 @@
+"""The worker's side of delivery rows: take what is due to the queue, claim, settle.
+
+A job claims its rows with a lease before sending. A second job for the same rows (the sweeper
+re-enqueued them, or arq re-ran a dead worker's job) finds them leased or settled and sends
+nothing; once a dead worker's lease runs out the rows are sent again, under the same key.
+
+A subscriber hears of updates in the order they were posted: a claim parks a row while an
+earlier update to the same subscriber is pending (blocked_by), and settling that earlier row
+releases it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from app.domain.notifications import DeliveryStatus
+from app.store.deliveries import DELIVERIES_CHANNEL
+
+
+class Due(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    event_position: int | None
+    attempts: int
+    next_attempt_at: datetime
+
+
+class Claimed(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    idempotency_key: str
+    kind: str
+    organization_id: UUID
+    status_page_id: UUID
+    subscriber_id: UUID
+    channel: str
+    target: str
+    secret_encrypted: bytes | None  # webhooks sign with it
+    incident_id: UUID | None
+    update_id: UUID | None
+    attempts: int  # including the one this claim starts
+    max_attempts: int
+
+
+class Settled(msgspec.Struct, frozen=True):
+    id: UUID
+    status: DeliveryStatus
+    delay: float = 0.0
+    error: str | None = None
+
+
+async def take_due(conn: asyncpg.Connection, stale_after: float, limit: int) -> list[Due]:
+    """Pending rows no job holds that were never enqueued, or were due long ago and are still
+    pending: their job was lost (Redis keeps nothing on disk) or its worker died."""
+    rows = await conn.fetch(
+        "SELECT id, event_position, attempts, next_attempt_at FROM deliveries"
+        " WHERE status = 'pending' AND blocked_by IS NULL"
+        " AND (lease_until IS NULL OR lease_until < now())"
+        " AND (enqueued_at IS NULL OR (enqueued_at < now() - make_interval(secs => $1)"
+        "      AND next_attempt_at < now() - make_interval(secs => $1)))"
+        " ORDER BY next_attempt_at, id LIMIT $2",
+        stale_after,
+        limit,
+    )
+    return [Due(**dict(row)) for row in rows]
+
+
+async def mark_enqueued(conn: asyncpg.Connection, rows: Sequence[Due]) -> None:
+    """Note that a job for these rows is queued, unless a job already ran meanwhile."""
+    await conn.execute(
+        "UPDATE deliveries d SET enqueued_at = now()"
+        " FROM unnest($1::uuid[], $2::int[]) AS u(id, attempts)"
+        " WHERE d.id = u.id AND d.attempts = u.attempts",
+        [row.id for row in rows],
+        [row.attempts for row in rows],
+    )
+
+
+_RELEASE = (
+    "UPDATE deliveries w SET blocked_by = NULL, next_attempt_at = now(), enqueued_at = NULL"
+    " FROM deliveries b WHERE w.blocked_by = b.id AND b.status <> 'pending'"
+    " AND w.status = 'pending'"
+)
+
+
+async def release_waiting(conn: asyncpg.Connection) -> None:
+    """Let go of rows whose earlier row settled. settle() does it as it goes; this catches
+    the rare row parked just as its blocker settled."""
+    await conn.execute(_RELEASE)
+
+
+async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> list[Claimed]:
+    """Lease the rows that are due to this job, in one statement. On the way it cancels rows
+    that must not go any more (to a removed subscriber, through an unpublished page, about a
+    redacted update whose body is gone, a confirmation already confirmed) and parks rows that
+    must wait for an earlier update to the same subscriber."""
+    rows = await conn.fetch(
+        "UPDATE deliveries d SET"
+        " status = CASE WHEN m.moot THEN 'cancelled' ELSE d.status END,"
+        " blocked_by = CASE WHEN m.moot THEN NULL ELSE m.blocker END,"
+        " lease_until = CASE WHEN m.moot OR m.blocker IS NOT NULL THEN NULL"
+        "     ELSE now() + make_interval(secs => $2) END,"
+        " attempts = d.attempts + CASE WHEN m.moot OR m.blocker IS NOT NULL THEN 0 ELSE 1 END,"
+        " last_attempt_at = CASE WHEN m.moot OR m.blocker IS NOT NULL THEN d.last_attempt_at"
+        "     ELSE now() END,"
+        " enqueued_at = CASE WHEN m.blocker IS NOT NULL THEN NULL ELSE d.enqueued_at END"
+        " FROM (SELECT x.id, s.channel, s.target, s.secret_encrypted,"
+        "       s.removed_at IS NOT NULL OR NOT p.published"
+        "       OR (x.kind = 'update' AND NOT EXISTS"
+        "           (SELECT 1 FROM update_bodies b WHERE b.update_id = x.update_id))"
+        "       OR (x.kind = 'confirmation' AND s.confirmed_at IS NOT NULL) AS moot,"
+        "       CASE WHEN x.kind = 'update' THEN"
+        "           (SELECT o.id FROM deliveries o WHERE o.subscriber_id = x.subscriber_id"
+        "            AND o.kind = 'update' AND o.status = 'pending' AND o.id < x.id"
+        "            ORDER BY o.id DESC LIMIT 1) END AS blocker"
+        "       FROM deliveries x JOIN subscribers s ON s.id = x.subscriber_id"
+        "       JOIN status_pages p ON p.id = s.status_page_id WHERE x.id = ANY($1::uuid[])) m"
+        " WHERE d.id = m.id AND d.status = 'pending' AND d.blocked_by IS NULL"
+        " AND d.next_attempt_at <= now() + interval '1 second'"
+        " AND (d.lease_until IS NULL OR d.lease_until < now())"
+        " RETURNING m.moot OR m.blocker IS NOT NULL AS skipped, d.id, d.idempotency_key,"
+        " d.kind, d.organization_id, d.status_page_id, d.subscriber_id, m.channel, m.target,"
+        " m.secret_encrypted, d.incident_id, d.update_id, d.attempts, d.max_attempts",
+        list(ids),
+        lease,
+    )
+    return [
+        Claimed(**{k: v for k, v in row.items() if k != "skipped"})
+        for row in rows
+        if not row["skipped"]
+    ]
+
+
+async def settle(
+    conn: asyncpg.Connection, outcomes: Sequence[Settled], *, take_over: bool = False
+) -> list[UUID]:
+    """Record each attempt's outcome; a row due again waits for the queue with enqueued_at NULL.
+    Returns the rows that waited for these and may go now. With `take_over` the caller sends
+    them itself, so only rows due again wake the queue; unclaimed, they still go on the
+    dispatcher's next round.
+
+    A row cancelled while its message was on the way stays cancelled unless it arrived.
+    """
+    if not outcomes:
+        return []
+    # One transaction, so nothing is released before its blocker is recorded.
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE deliveries d SET status = u.status, lease_until = NULL,"
+            " last_error = u.error,"
+            " delivered_at = CASE WHEN u.status = 'delivered' THEN now() END,"
+            " next_attempt_at = CASE WHEN u.status = 'pending'"
+            "     THEN now() + make_interval(secs => u.delay) ELSE d.next_attempt_at END,"
+            " enqueued_at = CASE WHEN u.status = 'pending' THEN NULL ELSE d.enqueued_at END"
+            " FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[])"
+            " AS u(id, status, delay, error)"
+            " WHERE d.id = u.id AND (d.status = 'pending' OR u.status = 'delivered')",
+            [o.id for o in outcomes],
+            [o.status for o in outcomes],
+            [o.delay for o in outcomes],
+            [o.error for o in outcomes],
+        )
+        released = [
+            row["id"]
+            for row in await conn.fetch(
+                _RELEASE + " AND w.blocked_by = ANY($1::uuid[]) RETURNING w.id",
+                [o.id for o in outcomes],
+            )
+        ]
+        if (released and not take_over) or any(o.status == "pending" for o in outcomes):
+            await conn.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
+    return released

@@ -1,0 +1,84 @@
+"""The dispatcher's view of the log: settled events in commit-safe order, and its checkpoint.
+
+Positions are handed out when a transaction inserts, not when it commits, so a reader that
+follows positions alone skips an event whose transaction commits after a later position was
+read. Each event records its transaction id; the reader takes only events of transactions older
+than every transaction still running (below pg_snapshot_xmin), which are all settled, and orders
+and checkpoints by (transaction id, position): nothing can appear behind the checkpoint later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+EVENTS_CHANNEL = "herald_events"  # NOTIFYed by a trigger on events, see schema.sql
+CHECKPOINT = "notifications"
+# One dispatcher at a time across every worker; any constant shared by all of them will do.
+DISPATCH_LOCK_KEY = 0x6865_7261_6C64_01
+
+
+class Checkpoint(msgspec.Struct, frozen=True):
+    transaction_id: str  # xid8 as text: asyncpg has no codec for it
+    position: int
+
+
+class LoggedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    transaction_id: str
+    stream_id: UUID
+    type: str
+    data: str
+    recorded_at: datetime
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.transaction_id, self.position)
+
+
+async def try_lock_dispatch(conn: asyncpg.Connection) -> bool:
+    """Take the dispatcher's lock until the caller's transaction ends, unless another has it."""
+    return await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", DISPATCH_LOCK_KEY)
+
+
+async def load_checkpoint(conn: asyncpg.Connection) -> Checkpoint:
+    row = await conn.fetchrow(
+        "SELECT transaction_id::text AS transaction_id, position FROM dispatcher_checkpoints"
+        " WHERE name = $1",
+        CHECKPOINT,
+    )
+    return Checkpoint(row["transaction_id"], row["position"])
+
+
+async def save_checkpoint(conn: asyncpg.Connection, checkpoint: Checkpoint) -> None:
+    await conn.execute(
+        "UPDATE dispatcher_checkpoints SET transaction_id = $2::text::xid8, position = $3"
+        " WHERE name = $1",
+        CHECKPOINT,
+        checkpoint.transaction_id,
+        checkpoint.position,
+    )
+
+
+async def read_settled(
+    conn: asyncpg.Connection, after: Checkpoint, limit: int
+) -> list[LoggedEvent]:
+    """Up to `limit` events past `after` whose transactions can no longer change anything.
+
+    Run it before the transaction writes anything: once it holds a transaction id of its own,
+    the horizon stops at that id until it ends.
+    """
+    rows = await conn.fetch(
+        "SELECT position, transaction_id::text AS transaction_id, stream_id, type,"
+        " data::text AS data, recorded_at FROM events"
+        " WHERE (transaction_id, position) > ($1::text::xid8, $2)"
+        " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+        " ORDER BY transaction_id, position LIMIT $3",
+        after.transaction_id,
+        after.position,
+        limit,
+    )
+    return [LoggedEvent(**dict(row)) for row in rows]

@@ -1,0 +1,94 @@
+"""The public subscribe form: double opt-in, with limits so it cannot be used to bomb an inbox.
+
+Each request is recorded with a hash of the address and the client's address. Past the limit
+per address the request is answered as usual but sends nothing (the answer must not tell
+whether an address is subscribed); past the limit per client it is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Literal
+from uuid import UUID
+
+import asyncpg
+
+from app.store.catalog import StatusPage
+from app.store.deliveries import create_confirmation
+from app.store.subscribers import check_components_on_page, create_subscriber, find_active
+
+MAILS_PER_ADDRESS = 3
+ADDRESS_WINDOW = timedelta(days=1)
+REQUESTS_PER_CLIENT = 10
+CLIENT_WINDOW = timedelta(hours=1)
+
+Outcome = Literal["sent", "not_sent", "client_limited"]
+
+
+def _address_hash(address: str) -> bytes:
+    return hashlib.sha256(address.strip().lower().encode()).digest()
+
+
+async def _count(conn: asyncpg.Connection, column: str, value: object, window: timedelta) -> int:
+    return await conn.fetchval(
+        f"SELECT count(*) FROM subscription_requests WHERE {column} = $1"
+        " AND requested_at > now() - $2::interval",
+        value,
+        window,
+    )
+
+
+async def request_subscription(
+    conn: asyncpg.Connection,
+    page: StatusPage,
+    *,
+    address: str,
+    component_ids: tuple[UUID, ...],
+    client: str,
+    max_attempts: int,
+) -> Outcome:
+    """Record the request and, within the limits, owe the address a confirmation mail."""
+    check_components_on_page(page, component_ids)
+    digest = _address_hash(address)
+    async with conn.transaction():
+        # Requests for one address, or from one client, queue here so that counts are exact.
+        for key in (digest.hex(), f"client:{client}"):
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", key)
+        if await _count(conn, "client", client, CLIENT_WINDOW) >= REQUESTS_PER_CLIENT:
+            return "client_limited"
+        sent = await _count(conn, "address_hash", digest, ADDRESS_WINDOW)
+        await conn.execute(
+            "INSERT INTO subscription_requests (address_hash, client) VALUES ($1, $2)",
+            digest,
+            client,
+        )
+        subscriber = await find_active(conn, page.id, "email", address)
+        if sent >= MAILS_PER_ADDRESS or (subscriber and subscriber.confirmed_at is not None):
+            return "not_sent"
+        if subscriber is None:
+            subscriber = await create_subscriber(
+                conn,
+                page,
+                channel="email",
+                target=address,
+                component_ids=component_ids,
+                secret_encrypted=None,
+                confirmed=False,
+            )
+        await create_confirmation(
+            conn,
+            organization_id=page.organization_id,
+            page_id=page.id,
+            subscriber_id=subscriber.id,
+            max_attempts=max_attempts,
+        )
+        return "sent"
+
+
+async def forget_old_requests(conn: asyncpg.Connection) -> None:
+    """Records older than the longest window count for nothing; keep no more than needed."""
+    await conn.execute(
+        "DELETE FROM subscription_requests WHERE requested_at < now() - $1::interval",
+        max(ADDRESS_WINDOW, CLIENT_WINDOW),
+    )

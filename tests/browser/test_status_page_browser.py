@@ -1,0 +1,105 @@
+"""The public status page in headless chromium: what a visitor sees, and what must never run."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import CHROMIUM
+from tests.conftest import KeyMaker
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+async_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None, reason=f"chromium is not installed at {CHROMIUM}"
+)
+
+# Outside the repository: a look at the page for people, not a file for the suite to compare.
+SCREENSHOT = "/tmp/status_page.png"
+SCREENSHOT_MOBILE = "/tmp/status_page_mobile.png"
+
+TITLE = "Payments elevated error rate"
+SCRIPT = "<script>window.pwned=1</script>"
+IMAGE = '<img src="x" onerror="window.pwned=2">'
+PUBLIC_BODY = (
+    "We are **investigating** elevated error rates on the Payments API.\n\n"
+    f"{SCRIPT}\n\n"
+    f"Card payments may fail. {IMAGE}"
+)
+INTERNAL_BODY = "Suspect the v3.14.2 deploy; Globex escalated through their account manager."
+
+
+async def publish_an_incident(base_url: str, headers: dict[str, str]) -> str:
+    """A component on the published page "acme", an incident on it, one public and one internal
+    update, all over HTTP; returns the incident's id."""
+    async with httpx.AsyncClient(base_url=base_url, headers=headers) as api:
+
+        async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = await api.post(path, json=body)
+            assert response.status_code == 201, response.text
+            return response.json()["data"]
+
+        payments = (await post("/v1/components", {"name": "Payments API"}))["id"]
+        await post(
+            "/v1/status-pages",
+            {"name": "Acme", "slug": "acme", "componentIds": [payments], "published": True},
+        )
+        incident = await post(
+            "/v1/incidents", {"title": TITLE, "severity": "major", "componentIds": [payments]}
+        )
+        updates = f"/v1/incidents/{incident['id']}/updates"
+        await post(
+            updates,
+            {
+                "body": PUBLIC_BODY,
+                "visibility": "public",
+                "componentStatuses": [{"componentId": payments, "status": "partial_outage"}],
+            },
+        )
+        await post(updates, {"body": INTERNAL_BODY, "visibility": "internal"})
+        return incident["id"]
+
+
+async def test_a_visitor_sees_the_public_update_rendered_inert_and_nothing_internal(
+    browser: Browser, live_server: str, make_key: KeyMaker
+) -> None:
+    incident_id = await publish_an_incident(live_server, await make_key())
+    expect = async_api.expect
+
+    desktop = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await desktop.new_page()
+    page_errors: list[Exception] = []
+    page.on("pageerror", lambda error: page_errors.append(error))
+    response = await page.goto(f"{live_server}/status/acme")
+    assert response is not None and response.status == 200
+
+    await expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
+    body = page.locator(f"#incident-{incident_id} .entry .body")
+    await expect(body.locator("strong")).to_have_text("investigating")
+    await expect(body).to_contain_text(
+        "We are investigating elevated error rates on the Payments API."
+    )
+    # The markup a team typed is shown to the visitor as text: no element, no handler.
+    await expect(body).to_contain_text(SCRIPT)
+    await expect(body).to_contain_text(IMAGE)
+    assert await body.locator("script, img").count() == 0
+    assert await page.evaluate("typeof window.pwned") == "undefined"
+    assert page_errors == []
+
+    assert INTERNAL_BODY not in await response.text()
+    assert INTERNAL_BODY not in await page.content()
+    await page.screenshot(path=SCREENSHOT, full_page=True)
+
+    phone = await browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True
+    )
+    page = await phone.new_page()
+    await page.goto(f"{live_server}/status/acme")
+    await expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.screenshot(path=SCREENSHOT_MOBILE, full_page=True)

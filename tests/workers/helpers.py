@@ -1,0 +1,85 @@
+"""Steps the notification tests share, all through the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from litestar.testing import AsyncTestClient
+
+from tests.api.conftest import Org
+from tests.workers.services import Receiver
+
+
+async def add_webhook(
+    client: AsyncTestClient,
+    org: Org,
+    receiver: Receiver,
+    path: str,
+    components: list[str] | None = None,
+    page_id: str | None = None,
+) -> dict:
+    page_id = page_id or await page_of(client, org)
+    body: dict = {"channel": "webhook", "url": receiver.url(path)}
+    if components is not None:
+        body["componentIds"] = components
+    response = await client.post(
+        f"/v1/status-pages/{page_id}/subscribers", json=body, headers=org.headers
+    )
+    assert response.status_code == 201, response.text
+    subscriber = response.json()["data"]
+    receiver.secrets[path] = subscriber["secret"]
+    return subscriber
+
+
+async def add_email(
+    client: AsyncTestClient, org: Org, address: str, components: list[str] | None = None
+) -> dict:
+    page_id = await page_of(client, org)
+    body: dict = {"channel": "email", "address": address}
+    if components is not None:
+        body["componentIds"] = components
+    response = await client.post(
+        f"/v1/status-pages/{page_id}/subscribers", json=body, headers=org.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+async def page_of(client: AsyncTestClient, org: Org, slug: str = "acme") -> str:
+    pages = (await client.get("/v1/status-pages", headers=org.headers)).json()["data"]
+    return next(page["id"] for page in pages if page["slug"] == slug)
+
+
+async def post_update(client: AsyncTestClient, org: Org, incident: dict, **body: object) -> dict:
+    body.setdefault("visibility", "public")
+    response = await client.post(
+        f"/v1/incidents/{incident['id']}/updates", json=body, headers=org.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+async def deliveries(client: AsyncTestClient, org: Org, **query: str) -> list[dict]:
+    page_id = await page_of(client, org)
+    found: list[dict] = []
+    cursor = None
+    while True:
+        params = {**query, "limit": "100", **({"cursor": cursor} if cursor else {})}
+        response = await client.get(
+            f"/v1/status-pages/{page_id}/deliveries", params=params, headers=org.headers
+        )
+        assert response.status_code == 200, response.text
+        found += response.json()["data"]
+        cursor = response.json()["nextCursor"]
+        if cursor is None:
+            return found
+
+
+def settled(client: AsyncTestClient, org: Org, count: int) -> Callable[[], Awaitable[bool]]:
+    """A check for `eventually`: `count` deliveries exist and none is pending any more."""
+
+    async def check() -> bool:
+        rows = await deliveries(client, org)
+        return len(rows) >= count and all(row["status"] != "pending" for row in rows)
+
+    return check

@@ -1,0 +1,174 @@
+"""The dispatcher never skips an event, never tells one twice, and tells no newcomer old news."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+
+import asyncpg
+from litestar.testing import AsyncTestClient
+
+from app.domain.events import UpdatePosted
+from app.domain.values import Actor
+from app.store.bodies import save_body
+from app.store.dispatch_log import DISPATCH_LOCK_KEY
+from app.store.event_store import EventMetadata, append, lock_stream, read_stream
+from tests.api.conftest import Org, open_incident
+from tests.workers.conftest import StartWorker
+from tests.workers.helpers import add_webhook, post_update
+from tests.workers.services import Receiver, eventually
+from workers.dispatcher import dispatch
+
+WRITERS = 8
+SECONDS = 3.0
+ALICE = Actor(id=uuid.UUID(int=1), name="Alice Chen")
+
+
+async def post_raw(conn: asyncpg.Connection, incident_id: str, hold: float = 0.0) -> uuid.UUID:
+    """Append a public update the way handle() does, holding the transaction open a while."""
+    stream = uuid.UUID(incident_id)
+    update_id = uuid.uuid4()
+    async with conn.transaction():
+        await lock_stream(conn, stream)
+        version = (await read_stream(conn, stream))[-1].version
+        event = UpdatePosted(
+            update_id=update_id,
+            visibility="public",
+            has_body=True,
+            notify_subscribers=True,
+            posted_by=ALICE,
+            at=datetime.now(UTC),
+        )
+        await append(conn, stream, version, [event], EventMetadata())
+        await save_body(conn, stream, update_id, f"update {update_id}")
+        await asyncio.sleep(hold)
+    return update_id
+
+
+async def test_eight_writers_committing_out_of_order_each_update_told_exactly_once(
+    client: AsyncTestClient,
+    org: Org,
+    pool: asyncpg.Pool,
+    receiver: Receiver,
+    start_worker: StartWorker,
+) -> None:
+    await add_webhook(client, org, receiver, "/hook")
+    # Each writer keeps to its own incidents, several of them so that streams stay short.
+    incidents = [[await open_incident(client, org) for _ in range(6)] for _ in range(WRITERS)]
+    start_worker()
+    start_worker()  # two workers: only one may dispatch at a time
+    posted: list[uuid.UUID] = []
+    deadline = time.monotonic() + SECONDS
+
+    async def writer(mine: list[dict]) -> None:
+        async with pool.acquire() as conn:
+            while time.monotonic() < deadline:
+                # Holding each transaction a random while makes commits land out of the order
+                # in which their positions were handed out: the gap a naive reader falls into.
+                incident = random.choice(mine)
+                posted.append(await post_raw(conn, incident["id"], random.uniform(0, 0.01)))
+                await asyncio.sleep(random.uniform(0.01, 0.04))  # a pace the test can deliver at
+
+    async def naive_reader() -> set[int]:
+        """Follows the log by position alone, as the classic broken dispatcher does."""
+        seen: set[int] = set()
+        last = 0
+        async with pool.acquire() as conn:
+            while time.monotonic() < deadline + 0.5:
+                rows = await conn.fetch(
+                    "SELECT position FROM events WHERE position > $1 ORDER BY position", last
+                )
+                seen |= {row["position"] for row in rows}
+                last = max(seen, default=last)
+                await asyncio.sleep(0.001)
+        return seen
+
+    reader = asyncio.create_task(naive_reader())
+    await asyncio.gather(*(writer(mine) for mine in incidents))
+    seen = await reader
+    everything = {row["position"] for row in await pool.fetch("SELECT position FROM events")}
+    skipped = everything - seen
+    assert skipped, "no commit landed behind a later position; the test proves nothing"
+
+    async def all_told() -> bool:
+        return len(receiver.received) >= len(posted)
+
+    started = time.monotonic()
+    await eventually(all_told, within=60, what=f"{len(posted)} webhooks")
+    print(
+        f"{len(posted)} updates by {WRITERS} writers; a position-only reader skipped"
+        f" {len(skipped)}; all told {time.monotonic() - started:.1f} s after the last"
+    )
+    await asyncio.sleep(0.5)  # anything sent twice would arrive by now
+    told = Counter(item.body["incident"]["incident_updates"][0]["id"] for item in receiver.received)
+    assert told == Counter({str(update_id): 1 for update_id in posted})
+    assert max(receiver.keys().values()) == 1
+    rows = await pool.fetchval("SELECT count(*) FROM deliveries WHERE status = 'delivered'")
+    assert rows == len(posted)
+
+
+async def test_an_open_transaction_holds_the_dispatcher_back_instead_of_being_skipped(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    await add_webhook(client, org, receiver, "/hook")
+    early, late = await open_incident(client, org), await open_incident(client, org)
+    async with pool.acquire() as slow, pool.acquire() as fast, pool.acquire() as dispatcher:
+        await dispatch(dispatcher, 4)  # past the setup
+        transaction = slow.transaction()
+        await transaction.start()
+        slow_update = uuid.uuid4()
+        stream = uuid.UUID(early["id"])
+        version = (await read_stream(slow, stream))[-1].version
+        posted = UpdatePosted(
+            update_id=slow_update,
+            visibility="public",
+            has_body=True,
+            notify_subscribers=True,
+            posted_by=ALICE,
+            at=datetime.now(UTC),
+        )
+        await append(slow, stream, version, [posted], EventMetadata())
+        await save_body(slow, stream, slow_update, "slow")
+        # A later position commits first; a position-only reader would read it, move past the
+        # slow one's position, and never come back for it.
+        fast_update = await post_raw(fast, late["id"])
+        assert await dispatch(dispatcher, 4) == 0
+        await transaction.commit()
+        assert await dispatch(dispatcher, 4) == 2
+    told = await pool.fetch("SELECT update_id FROM deliveries ORDER BY event_position")
+    assert [row["update_id"] for row in told] == [slow_update, fast_update]
+
+
+async def test_one_dispatcher_at_a_time_and_a_second_round_adds_nothing(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    await add_webhook(client, org, receiver, "/hook")
+    incident = await open_incident(client, org)
+    await post_update(client, org, incident, body="Investigating.")
+    async with pool.acquire() as first, pool.acquire() as second:
+        async with first.transaction():
+            await first.execute("SELECT pg_advisory_xact_lock($1)", DISPATCH_LOCK_KEY)
+            assert await dispatch(second, 4) == 0
+        assert await dispatch(second, 4) > 0
+        assert await dispatch(second, 4) == 0
+        await second.execute("UPDATE dispatcher_checkpoints SET transaction_id = '0', position = 0")
+        assert await dispatch(second, 4) > 0  # read again from the start...
+    assert await pool.fetchval("SELECT count(*) FROM deliveries") == 1  # ...adds no second row
+
+
+async def test_a_subscriber_confirmed_after_an_update_is_not_told_of_it(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    incident = await open_incident(client, org)
+    before = await post_update(client, org, incident, body="Before you came.")
+    await add_webhook(client, org, receiver, "/newcomer")
+    after = await post_update(client, org, incident, body="Now you are here.")
+    async with pool.acquire() as conn:
+        await dispatch(conn, 4)  # a dispatcher that was down catches up on both at once
+    told = await pool.fetch("SELECT update_id FROM deliveries")
+    assert [row["update_id"] for row in told] == [uuid.UUID(after["id"])]
+    assert before["id"] != after["id"]

@@ -1,0 +1,70 @@
+"""What jobs and the dispatcher share in one worker process, opened and closed together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+
+from app.config import Settings
+from app.crypto import Keys
+from app.domain.notifications import RetryPolicy
+from app.store.pool import create_pool
+from workers.delivery.guard import webhook_client
+from workers.delivery.slots import Slots
+from workers.links import Links
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    pool: asyncpg.Pool
+    http: tuple[httpx.AsyncClient, ...]  # one per lane, see Slots
+    keys: Keys
+    links: Links
+    # Webhooks in flight, bounded by the client's connections: httpcore's pool does work per
+    # waiting request on every step, so a queue of thousands would cost quadratic time.
+    slots: Slots
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            budget=self.settings.delivery_attempts,
+            base=self.settings.retry_base,
+            cap=self.settings.retry_cap,
+        )
+
+
+@asynccontextmanager
+async def open_context(settings: Settings) -> AsyncIterator[Context]:
+    if not settings.secret_key:
+        raise RuntimeError("SECRET_KEY is not set: the worker cannot sign or decrypt anything")
+    keys = Keys(settings.secret_key)
+    # Every running job may hold a connection while it claims or settles, plus the dispatcher.
+    pool = await create_pool(settings.database_url, max_size=settings.worker_max_jobs + 4)
+    connections = max(100, settings.delivery_batch * 2)
+    slots = Slots(connections)
+    http = tuple(
+        webhook_client(
+            allow_private=settings.webhook_allow_private,
+            timeout=settings.webhook_timeout,
+            max_connections=connections,
+        )
+        for _ in range(slots.lanes)
+    )
+    try:
+        yield Context(
+            settings=settings,
+            pool=pool,
+            http=http,
+            keys=keys,
+            links=Links(settings.base_url, keys),
+            slots=slots,
+        )
+    finally:
+        for client in http:
+            await client.aclose()
+        await pool.close()

@@ -1,0 +1,1 @@
+"""Sending: the arq job that settles delivery rows, and one sender per channel."""

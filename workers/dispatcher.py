@@ -1,0 +1,137 @@
+"""The only bridge from PostgreSQL to Redis: log -> delivery rows -> queue.
+
+Each round turns settled events into delivery rows and moves the checkpoint in one
+transaction, then hands due rows to the queue. A command only appends to the log, so a Redis
+outage never fails one: rows wait in PostgreSQL until the queue is back. The loop wakes on
+NOTIFY (events appended, rows due again) and polls as a fallback for a lost notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from functools import reduce
+
+import asyncpg
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+
+from app.domain.events import UpdatePosted, UpdateRedacted
+from app.domain.incident import evolve, initial_state
+from app.domain.notifications import notifies, through_update
+from app.store.codec import decode_event
+from app.store.deliveries import (
+    DELIVERIES_CHANNEL,
+    cancel_pending_of_update,
+    create_update_deliveries,
+)
+from app.store.dispatch_log import (
+    EVENTS_CHANNEL,
+    LoggedEvent,
+    load_checkpoint,
+    read_settled,
+    save_checkpoint,
+    try_lock_dispatch,
+)
+from app.store.event_store import read_stream
+from app.store.subscription_requests import forget_old_requests
+from workers.context import Context
+from workers.sweeper import enqueue_due
+
+log = logging.getLogger("herald.dispatcher")
+
+READ_AT_ONCE = 500
+FORGET_EVERY = 600.0  # seconds between clean-ups of the subscribe form's rate-limit records
+
+
+async def dispatch(conn: asyncpg.Connection, max_attempts: int) -> int:
+    """One round over up to READ_AT_ONCE events; returns how many were read, 0 when caught up
+    or while another worker is dispatching."""
+    async with conn.transaction():
+        if not await try_lock_dispatch(conn):
+            return 0
+        events = await read_settled(conn, await load_checkpoint(conn), READ_AT_ONCE)
+        for logged in events:
+            if logged.type == UpdatePosted.__name__:
+                await _fan_out(conn, logged, max_attempts)
+            elif logged.type == UpdateRedacted.__name__:
+                redacted = decode_event(logged.data)
+                assert isinstance(redacted, UpdateRedacted)
+                await cancel_pending_of_update(conn, redacted.update_id)
+        if events:
+            await save_checkpoint(conn, events[-1].checkpoint)
+        return len(events)
+
+
+async def _fan_out(conn: asyncpg.Connection, logged: LoggedEvent, max_attempts: int) -> None:
+    posted = decode_event(logged.data)
+    assert isinstance(posted, UpdatePosted)
+    if not notifies(posted):
+        return
+    history = [item.event for item in await read_stream(conn, logged.stream_id)]
+    if any(isinstance(e, UpdateRedacted) and e.update_id == posted.update_id for e in history):
+        return  # taken back before anyone was told
+    # The incident as this update left it decides who hears of it, however late we are.
+    incident = reduce(evolve, through_update(history, posted.update_id), initial_state())
+    assert incident is not None
+    await create_update_deliveries(
+        conn,
+        event_position=logged.position,
+        organization_id=incident.organization_id,
+        incident_id=incident.id,
+        update_id=posted.update_id,
+        component_ids=incident.component_ids,
+        recorded_at=logged.recorded_at,
+        max_attempts=max_attempts,
+    )
+
+
+async def _listen(database_url: str, wake: asyncio.Event) -> asyncpg.Connection | None:
+    try:
+        conn = await asyncpg.connect(database_url)
+        for channel in (EVENTS_CHANNEL, DELIVERIES_CHANNEL):
+            await conn.add_listener(channel, lambda *_: wake.set())
+    except (OSError, asyncpg.PostgresError) as error:
+        log.warning("cannot LISTEN, polling only for now: %s", error)
+        return None
+    return conn
+
+
+async def run_dispatcher(context: Context, redis: ArqRedis, stop: asyncio.Event) -> None:
+    settings = context.settings
+    wake = asyncio.Event()
+    listener: asyncpg.Connection | None = None
+    failing = False
+    forgotten_at = 0.0
+    loop = asyncio.get_running_loop()
+    try:
+        while not stop.is_set():
+            if listener is None or listener.is_closed():
+                listener = await _listen(settings.database_url, wake)
+            wake.clear()
+            try:
+                async with context.pool.acquire() as conn:
+                    while await dispatch(conn, settings.delivery_attempts) == READ_AT_ONCE:
+                        pass
+                    await enqueue_due(
+                        conn,
+                        redis,
+                        stale_after=settings.stale_after,
+                        batch_size=settings.delivery_batch,
+                    )
+                    if loop.time() - forgotten_at > FORGET_EVERY:
+                        await forget_old_requests(conn)
+                        forgotten_at = loop.time()
+                if failing:
+                    log.info("dispatching again")
+                failing = False
+            except (RedisError, OSError, asyncpg.PostgresError) as error:
+                if not failing:  # once per outage, not once per poll
+                    log.warning("cannot dispatch, will keep trying: %s", error)
+                failing = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), settings.poll_interval)
+    finally:
+        if listener is not None:
+            await listener.close()

@@ -1,0 +1,32 @@
+"""The addresses messages point to: the page, and the signed confirm and unsubscribe links."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import quote
+from uuid import UUID
+
+from app.crypto import Keys
+from app.store.catalog import StatusPage
+
+CONFIRMATION_LIFETIME = timedelta(hours=48)
+
+
+class Links:
+    def __init__(self, base_url: str, keys: Keys) -> None:
+        self._base = base_url
+        self._keys = keys
+
+    def page(self, page: StatusPage) -> str:
+        return f"{self._base}/status/{quote(page.slug)}"
+
+    def documentation(self) -> str:
+        return f"{self._base}/docs"
+
+    def unsubscribe(self, page: StatusPage, subscriber_id: UUID) -> str:
+        token = self._keys.token("unsubscribe", subscriber_id)
+        return f"{self.page(page)}/unsubscribe?token={token}"
+
+    def confirm(self, page: StatusPage, subscriber_id: UUID, now: datetime) -> str:
+        token = self._keys.token("confirm", subscriber_id, now + CONFIRMATION_LIFETIME)
+        return f"{self.page(page)}/subscriptions/confirm?token={token}"

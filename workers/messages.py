@@ -1,0 +1,128 @@
+"""The mails: an update (plain text and HTML) and the confirmation of a new subscription."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from html import escape
+
+from markupsafe import Markup
+
+from app.api.public.markdown import render_markdown
+from app.api.public.templating import STATUS_LABELS, utc
+from app.store.catalog import StatusPage
+from app.store.notices import Notice
+from app.store.public_reads import PublicPage
+from workers.links import CONFIRMATION_LIFETIME
+
+
+def _domain(mail_from: str) -> str:
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+
+
+def _message(*, mail_from: str, to: str, subject: str, message_id: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(usegmt=True)
+    # The same id on every attempt, so a mail sent twice after a crash shows once in most clients.
+    message["Message-ID"] = f"<{message_id}@{_domain(mail_from)}>"
+    message["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+def _html(title: str, paragraphs: list[Markup | str], footer: Markup) -> str:
+    body = "".join(
+        f'<div style="margin:0 0 16px">{p if isinstance(p, Markup) else escape(p)}</div>'
+        for p in paragraphs
+    )
+    return (
+        '<!doctype html><html><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,'
+        'sans-serif;color:#1f2328;max-width:600px;margin:0 auto;padding:24px">'
+        f'<h1 style="font-size:20px;margin:0 0 16px">{escape(title)}</h1>{body}'
+        f'<hr style="border:0;border-top:1px solid #d0d7de;margin:24px 0">'
+        f'<p style="font-size:12px;color:#656d76">{footer}</p></body></html>'
+    )
+
+
+def update_email(
+    *,
+    notice: Notice,
+    view: PublicPage,
+    to: str,
+    mail_from: str,
+    message_id: str,
+    page_url: str,
+    unsubscribe_url: str,
+) -> EmailMessage:
+    """Subject: "[Page] Status: Incident title"; the thread is the incident."""
+    incident, entry = notice.incident, notice.update.entry
+    status = STATUS_LABELS[entry.status]
+    message = _message(
+        mail_from=mail_from,
+        to=to,
+        subject=f"[{view.page.name}] {status}: {incident.title}",
+        message_id=message_id,
+    )
+    thread = f"<incident-{incident.id}@{_domain(mail_from)}>"
+    message["In-Reply-To"] = thread
+    message["References"] = thread
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    names = {component.id: component.name for component in view.components}
+    affected = [
+        f"{names[cs.component_id]}: {STATUS_LABELS[cs.status]}"
+        for cs in entry.component_statuses
+        if cs.component_id in names
+    ]
+    body = notice.update.body or ""
+    when = f"{status} · {utc(entry.at)}"
+    reason = f"You receive this because you subscribed to {view.page.name} status updates."
+    message.set_content(
+        "\n\n".join(
+            [
+                incident.title,
+                when,
+                body,
+                *(["Affected: " + "; ".join(affected)] if affected else []),
+                f"Status page: {page_url}",
+                f"-- \n{reason}\nUnsubscribe: {unsubscribe_url}",
+            ]
+        )
+        + "\n"
+    )
+    footer = Markup('{} <a href="{}">Unsubscribe</a>').format(reason, unsubscribe_url)
+    link = Markup('<a href="{}">View the status page</a>').format(page_url)
+    paragraphs: list[Markup | str] = [when, render_markdown(body)]
+    if affected:
+        paragraphs.append("Affected: " + "; ".join(affected))
+    message.add_alternative(_html(incident.title, [*paragraphs, link], footer), subtype="html")
+    return message
+
+
+def confirmation_email(
+    *, page: StatusPage, to: str, mail_from: str, message_id: str, confirm_url: str
+) -> EmailMessage:
+    message = _message(
+        mail_from=mail_from,
+        to=to,
+        subject=f"Confirm your subscription to {page.name} status updates",
+        message_id=message_id,
+    )
+    hours = int(CONFIRMATION_LIFETIME.total_seconds() // 3600)
+    asked = f"Someone, hopefully you, asked to receive {page.name} status updates at {to}."
+    ignore = "If that was not you, ignore this mail: nothing else will be sent to this address."
+    message.set_content(f"{asked}\n\nConfirm within {hours} hours:\n{confirm_url}\n\n{ignore}\n")
+    button = Markup('<a href="{}" style="font-weight:600">Confirm subscription</a>').format(
+        confirm_url
+    )
+    message.add_alternative(
+        _html(
+            f"Confirm your subscription to {page.name}",
+            [asked, button, f"The link works for {hours} hours."],
+            Markup(escape(ignore)),
+        ),
+        subtype="html",
+    )
+    return message

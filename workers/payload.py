@@ -1,0 +1,52 @@
+"""The webhook body: Atlassian Statuspage's subscriber webhook, so its receivers work unchanged.
+
+The incident object is the one Herald's Statuspage-compatible public API serves, as the
+notified update left it. It is encoded once per page; only `meta` differs per subscriber.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from app.api.public.statuspage_json import components_json, incident_json
+from app.api.v1.schemas import iso_ms
+from app.domain.timeline import ComponentInterval
+from app.store.public_reads import PublicIncident, PublicPage
+
+
+def encoded_incident(
+    view: PublicPage,
+    incident: PublicIncident,
+    history: dict[Any, list[ComponentInterval]],
+    page_url: str,
+) -> msgspec.Raw:
+    components = {item["id"]: item for item in components_json(view, history)}
+    return msgspec.Raw(msgspec.json.encode(incident_json(view, incident, page_url, components)))
+
+
+def webhook_body(
+    *,
+    view: PublicPage,
+    incident: msgspec.Raw,
+    unsubscribe_url: str,
+    documentation_url: str,
+    generated_at: datetime,
+) -> bytes:
+    return msgspec.json.encode(
+        {
+            "meta": {
+                "unsubscribe": unsubscribe_url,
+                "documentation": documentation_url,
+                "generated_at": iso_ms(generated_at),
+            },
+            "page": {
+                "id": str(view.page.id),
+                "status_indicator": view.status.indicator,
+                "status_description": view.status.description,
+            },
+            "incident": incident,
+        }
+    )

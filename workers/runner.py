@@ -1,0 +1,67 @@
+"""`herald worker`: the dispatcher and arq's job loop in one process, until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from arq.connections import ArqRedis
+from arq.worker import Worker
+from redis.exceptions import RedisError
+
+from app.config import Settings
+from workers.context import open_context
+from workers.dispatcher import run_dispatcher
+from workers.settings import worker_settings
+
+log = logging.getLogger("herald.worker")
+
+
+async def work(settings: Settings, stop: asyncio.Event) -> None:
+    async with open_context(settings) as context:
+        # The dispatcher's own client gives up quickly, so that rows keep being written and
+        # checkpoints kept while Redis is away; the job loop's client waits for Redis instead.
+        redis = ArqRedis.from_url(settings.redis_url, socket_connect_timeout=2)
+        dispatcher = asyncio.create_task(run_dispatcher(context, redis, stop))
+        try:
+            while not stop.is_set():
+                await _run_job_loop(worker_settings(settings, context), stop)
+        finally:
+            dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dispatcher
+            await redis.aclose()
+
+
+async def _run_job_loop(settings: dict, stop: asyncio.Event) -> None:
+    """Run arq's loop until `stop`; arq ends it on some Redis failures, so start it again."""
+    worker = Worker(**settings)
+    jobs = asyncio.create_task(worker.async_run())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({jobs, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if jobs.done() and not jobs.cancelled() and jobs.exception() is not None:
+        error = jobs.exception()
+        if not isinstance(error, (RedisError, OSError)):
+            raise error
+        log.warning("the job loop lost Redis (%s); starting it again", error)
+        await asyncio.sleep(1)
+    # Running jobs are cancelled; arq queues them again and their rows stay leased until then.
+    await worker.close()
+    with contextlib.suppress(asyncio.CancelledError):
+        await jobs
+
+
+def run(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await work(settings, stop)
+
+    asyncio.run(main())

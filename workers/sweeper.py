@@ -1,0 +1,68 @@
+"""The bridge from delivery rows to the queue: enqueue what is due, and again what was lost.
+
+Redis here keeps nothing on disk, so a queued job can vanish; the rows remember. A row that was
+never enqueued goes at once (deferred to its next attempt); one due long ago and still pending,
+with no job holding it, goes again. Job ids come from the rows, their attempt numbers and due
+times, so arq refuses a batch that is still queued, and each attempt (each manual retry, each
+release of a row that waited its turn) gets an id of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import asyncpg
+from arq.connections import ArqRedis
+
+from app.store.delivery_jobs import Due, mark_enqueued, release_waiting, take_due
+
+JOB = "deliver"
+ENQUEUE_LOCK_KEY = 0x6865_7261_6C64_02
+TAKE_AT_ONCE = 5000
+
+
+def job_id(batch: list[Due]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for row in batch:
+        digest.update(f"{row.id}:{row.attempts + 1}:{row.next_attempt_at.timestamp()};".encode())
+    return f"{JOB}:{digest.hexdigest()}"
+
+
+def batches(rows: list[Due], size: int) -> list[list[Due]]:
+    """A fan-out's first attempts travel in batches of one event (one payload to build);
+    retries travel alone, each at its own time."""
+    groups: dict[object, list[Due]] = defaultdict(list)
+    for row in rows:
+        fan_out = row.attempts == 0 and row.event_position is not None
+        groups[(row.event_position, row.next_attempt_at) if fan_out else row.id].append(row)
+    return [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
+async def enqueue_due(
+    conn: asyncpg.Connection, redis: ArqRedis, *, stale_after: float, batch_size: int
+) -> int:
+    """Hand every due row to the queue; returns how many went. One worker at a time does it."""
+    if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ENQUEUE_LOCK_KEY):
+        return 0
+    try:
+        await release_waiting(conn)
+        total = 0
+        while True:
+            due = await take_due(conn, stale_after, TAKE_AT_ONCE)
+            now = datetime.now(UTC)
+            for batch in batches(due, batch_size):
+                start = batch[0].next_attempt_at
+                await redis.enqueue_job(
+                    JOB,
+                    [str(row.id) for row in batch],
+                    _job_id=job_id(batch),
+                    _defer_until=start if start > now else None,
+                )
+                await mark_enqueued(conn, batch)
+                total += len(batch)
+            if len(due) < TAKE_AT_ONCE:
+                return total
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", ENQUEUE_LOCK_KEY)
