@@ -15,6 +15,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str = DEFAULT_REDIS_URL
     host: str = "127.0.0.1"
     port: int = 8000
+    rate_limit_per_minute: int = 1200  # per API key, shared by every API process via Redis
     # Notifications. SECRET_KEY encrypts webhook secrets and signs subscriber links; without it
     # the worker does not start and the endpoints that need it answer 503.
     secret_key: str | None = None
@@ -22,7 +23,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_url: str | None = None
     mail_from: str = "Herald <herald@localhost>"
     webhook_allow_private: bool = False
-    webhook_timeout: float = 10.0
+    send_timeout: float = 10.0  # one webhook POST, or one SMTP exchange
     delivery_attempts: int = 10
     retry_base: float = 10.0  # seconds before the first retry, doubling up to retry_cap
     retry_cap: float = 3600.0
@@ -48,6 +49,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         redis_url=environ.get("REDIS_URL", DEFAULT_REDIS_URL),
         host=environ.get("HERALD_HOST", "127.0.0.1"),
         port=int(environ.get("HERALD_PORT", "8000")),
+        rate_limit_per_minute=int(environ.get("RATE_LIMIT_PER_MINUTE", "1200")),
         secret_key=environ.get("SECRET_KEY") or None,
         public_url=environ.get("PUBLIC_URL") or None,
         smtp_url=environ.get("SMTP_URL") or None,

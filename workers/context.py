@@ -40,8 +40,7 @@ class Context:
 
 @asynccontextmanager
 async def open_context(settings: Settings) -> AsyncIterator[Context]:
-    if not settings.secret_key:
-        raise RuntimeError("SECRET_KEY is not set: the worker cannot sign or decrypt anything")
+    assert settings.secret_key, "run() refuses to start without one"
     keys = Keys(settings.secret_key)
     # Every running job may hold a connection while it claims or settles, plus the dispatcher.
     pool = await create_pool(settings.database_url, max_size=settings.worker_max_jobs + 4)
@@ -50,7 +49,7 @@ async def open_context(settings: Settings) -> AsyncIterator[Context]:
     http = tuple(
         webhook_client(
             allow_private=settings.webhook_allow_private,
-            timeout=settings.webhook_timeout,
+            timeout=settings.send_timeout,
             max_connections=connections,
         )
         for _ in range(slots.lanes)

@@ -126,9 +126,13 @@ async def run_dispatcher(context: Context, redis: ArqRedis, stop: asyncio.Event)
                 if failing:
                     log.info("dispatching again")
                 failing = False
-            except (RedisError, OSError, asyncpg.PostgresError) as error:
+            except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 if not failing:  # once per outage, not once per poll
                     log.warning("cannot dispatch, will keep trying: %s", error)
+                failing = True
+            except Exception:
+                # Whatever it was, a dispatcher that stops would stop every notification.
+                log.exception("dispatching failed; trying again")
                 failing = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), settings.poll_interval)

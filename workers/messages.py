@@ -90,7 +90,8 @@ def update_email(
                 f"-- \n{reason}\nUnsubscribe: {unsubscribe_url}",
             ]
         )
-        + "\n"
+        + "\n",
+        cte="quoted-printable",  # readable in the raw mail, unlike base64
     )
     footer = Markup('{} <a href="{}">Unsubscribe</a>').format(reason, unsubscribe_url)
     link = Markup('<a href="{}">View the status page</a>').format(page_url)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 
 from arq.connections import ArqRedis
 from arq.worker import Worker
@@ -17,6 +18,7 @@ from workers.dispatcher import run_dispatcher
 from workers.settings import worker_settings
 
 log = logging.getLogger("herald.worker")
+SHUTDOWN_GRACE = 8.0  # seconds; docker compose sends SIGKILL 10 s after SIGTERM
 
 
 async def work(settings: Settings, stop: asyncio.Event) -> None:
@@ -48,14 +50,28 @@ async def _run_job_loop(settings: dict, stop: asyncio.Event) -> None:
             raise error
         log.warning("the job loop lost Redis (%s); starting it again", error)
         await asyncio.sleep(1)
-    # Running jobs are cancelled; arq queues them again and their rows stay leased until then.
+    if stop.is_set():
+        # A deploy stops us: let running jobs finish (arq would cancel them, and their rows
+        # would stay leased until the lease ran out) within what a supervisor usually waits.
+        worker.allow_pick_jobs = False
+        running = [task for task in worker.tasks.values() if not task.done()]
+        if running:
+            await asyncio.wait(running, timeout=SHUTDOWN_GRACE)
     await worker.close()
     with contextlib.suppress(asyncio.CancelledError):
         await jobs
 
 
 def run(settings: Settings) -> None:
+    if not settings.secret_key:
+        sys.exit("herald worker: SECRET_KEY is not set; it signs links and decrypts secrets")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every request's URL at INFO, and a webhook URL is often a secret itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if settings.public_url is None:
+        log.warning("PUBLIC_URL is not set: links in messages point to %s", settings.base_url)
+    if settings.smtp_url is None:
+        log.warning("SMTP_URL is not set: mails are retried, then given up as dead")
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -14,7 +14,7 @@ from redis.exceptions import ConnectionError, TimeoutError
 from app.config import Settings
 from workers.context import Context
 from workers.delivery.job import deliver
-from workers.sweeper import JOB
+from workers.sweeper import JOB, QUEUE
 
 # arq's default of 0.5 s between polls caps a worker at max_jobs jobs per half second; a short
 # delay costs one cheap ZRANGEBYSCORE per poll and lets a fan-out run as fast as jobs finish.
@@ -41,6 +41,7 @@ def worker_settings(settings: Settings, context: Context) -> dict[str, Any]:
         # No result is kept, so a job id is free again once its job ran (see sweeper.job_id).
         "functions": [func(deliver, name=JOB, keep_result=0)],
         "redis_settings": redis_settings(settings.redis_url),
+        "queue_name": QUEUE,
         "ctx": {"herald": context},
         "handle_signals": False,
         "max_jobs": settings.worker_max_jobs,

@@ -19,6 +19,7 @@ from arq.connections import ArqRedis
 from app.store.delivery_jobs import Due, mark_enqueued, release_waiting, take_due
 
 JOB = "deliver"
+QUEUE = "herald:deliveries"  # not arq's default, so a Redis shared with other arq apps is fine
 ENQUEUE_LOCK_KEY = 0x6865_7261_6C64_02
 TAKE_AT_ONCE = 5000
 
@@ -58,6 +59,7 @@ async def enqueue_due(
                     JOB,
                     [str(row.id) for row in batch],
                     _job_id=job_id(batch),
+                    _queue_name=QUEUE,
                     _defer_until=start if start > now else None,
                 )
                 await mark_enqueued(conn, batch)

@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from redis.asyncio import Redis
 
 from app.api.auth import provide_principal, require_scope
 from app.api.compat import incidentio, uptimeio
 from app.api.public.pages import RenderedCache, StatusPageSurfaces
 from app.api.public.subscriptions import subscriptions_router
 from app.api.public.templating import template_config
+from app.api.rate_limit import RateLimiter, add_rate_limit_headers
 from app.api.request_id import request_id_middleware
 from app.api.v1.catalog import ComponentController, StatusPageController
 from app.api.v1.errors import EXCEPTION_HANDLERS
@@ -22,15 +24,23 @@ from app.api.v1.subscribers import notifications_router
 from app.config import Settings
 from app.store.pool import create_pool
 
+# Bodies are small JSON documents; anything larger is refused with 413 before it is read.
+MAX_BODY_BYTES = 1024 * 1024
+
 
 def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url)
+        # Short timeouts: a dead Redis must cost a request milliseconds, since the limiter then
+        # lets it through anyway.
+        redis = Redis.from_url(settings.redis_url, socket_timeout=0.05, socket_connect_timeout=0.05)
+        app.state.rate_limiter = RateLimiter(redis, settings.rate_limit_per_minute)
         app.state.rendered_pages = RenderedCache()
         try:
             yield
         finally:
+            await redis.aclose()
             await app.state.pool.close()
 
     v1 = Router(
@@ -54,7 +64,11 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[database],
         middleware=[request_id_middleware],
+        before_send=[add_rate_limit_headers],
+        request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,
+        # Logging is the process's business (`herald serve` sets it up), not the app's.
+        logging_config=None,
         template_config=template_config(),
         openapi_config=OpenAPIConfig(title="Herald", version="0.1.0", path="/docs"),
     )

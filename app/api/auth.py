@@ -6,7 +6,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
-from app.api.errors import Forbidden, NoCredentials, NotAuthorized
+from app.api.errors import Forbidden, NoCredentials, NotAuthorized, RateLimited
 from app.store.api_keys import Principal, find_principal
 
 
@@ -26,6 +26,17 @@ async def require_scope(connection: ASGIConnection, route_handler: BaseRouteHand
     principal = await find_principal(connection.app.state.pool, key)
     if principal is None:
         raise NotAuthorized("Missing or invalid credentials.")
+    decision = await connection.app.state.rate_limiter.check(str(principal.key_id))
+    if decision is not None:
+        connection.state.rate_limit = decision
+        if not decision.allowed:
+            raise RateLimited(
+                f"This API key may make {decision.limit} requests a minute; "
+                f"retry in {decision.reset_seconds} s.",
+                principal.member.name,
+                decision.limit,
+                decision.reset_seconds,
+            )
     scope = route_handler.opt["scope"]
     if scope not in principal.scopes:
         raise Forbidden(f"This API key lacks the {scope} scope.")

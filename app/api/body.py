@@ -6,8 +6,9 @@ import re
 from typing import Any, TypeVar
 
 import msgspec
+from litestar import Request
 
-from app.api.errors import FieldError, InvalidJson, RequestInvalid
+from app.api.errors import FieldError, InvalidJson, RequestInvalid, UnsupportedMediaType
 
 T = TypeVar("T")
 
@@ -64,3 +65,16 @@ def decode_body(raw: bytes, into: type[T]) -> T:
         raise RequestInvalid("The request body failed validation.", fields) from error
     except msgspec.DecodeError as error:
         raise InvalidJson(f"The request body is not valid JSON: {error}") from error
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+async def decode_json(request: Request, into: type[T]) -> T:
+    """The request's JSON body as `into`; a body sent as anything but JSON is refused (415)."""
+    raw = await request.body()
+    if raw and not _is_json(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType("Send the request body as application/json.")
+    return decode_body(raw, into)

@@ -56,6 +56,10 @@ class InvalidJson(RequestError):
     code = "invalid_json"
 
 
+class UnsupportedMediaType(RequestError):
+    code = "unsupported_media_type"
+
+
 class RequestInvalid(RequestError):
     """The request failed schema validation; `fields` names each offending input."""
 
@@ -76,3 +80,15 @@ class IdempotencyKeyReused(RequestError):
 
 class IdempotencyKeyInFlight(RequestError):
     code = "idempotency_key_in_flight"
+
+
+class RateLimited(RequestError):
+    """The API key (named after its member) spent its budget of `limit` requests a minute."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, key_name: str, limit: int, retry_after: int) -> None:
+        super().__init__(message)
+        self.key_name = key_name
+        self.limit = limit
+        self.retry_after = retry_after

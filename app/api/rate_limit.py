@@ -12,6 +12,8 @@ import logging
 import time
 
 import msgspec
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -53,6 +55,15 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
         if not self.allowed:
             headers["Retry-After"] = str(self.reset_seconds)
         return headers
+
+
+async def add_rate_limit_headers(message: Message, scope: Scope) -> None:
+    """Tell every limited caller where it stands (RateLimit-*), and a refused one when to retry."""
+    decision = scope.get("state", {}).get("rate_limit")
+    if message["type"] == "http.response.start" and decision is not None:
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in decision.headers().items():
+            headers[name] = value
 
 
 class RateLimiter:

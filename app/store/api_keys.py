@@ -22,6 +22,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     organization_id: UUID
     member: Actor
     scopes: frozenset[str]
+    key_id: UUID
 
 
 def _hash(key: str) -> bytes:
@@ -70,7 +71,7 @@ async def create_api_key(
 
 async def find_principal(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> Principal | None:
     row = await conn.fetchrow(
-        "SELECT m.organization_id, m.id AS member_id, m.name, k.scopes"
+        "SELECT m.organization_id, m.id AS member_id, m.name, k.scopes, k.id AS key_id"
         " FROM api_keys k JOIN members m ON m.id = k.member_id"
         " WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
         _hash(key),
@@ -81,4 +82,5 @@ async def find_principal(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> P
         organization_id=row["organization_id"],
         member=Actor(id=row["member_id"], name=row["name"]),
         scopes=frozenset(row["scopes"]),
+        key_id=row["key_id"],
     )

@@ -5,6 +5,12 @@ follows positions alone skips an event whose transaction commits after a later p
 read. Each event records its transaction id; the reader takes only events of transactions older
 than every transaction still running (below pg_snapshot_xmin), which are all settled, and orders
 and checkpoints by (transaction id, position): nothing can appear behind the checkpoint later.
+
+Transaction ids are shared by the whole cluster, so a transaction left open in another database
+would hold that horizon back for nothing: it cannot write to this events table. The horizon is
+the oldest running transaction not shown running in another database (pg_stat_activity, read
+in the same statement as the snapshot), or the snapshot's xmax when there is none. A transaction
+that ended between the snapshot and that read is not shown anywhere, so it still counts.
 """
 
 from __future__ import annotations
@@ -72,10 +78,15 @@ async def read_settled(
     the horizon stops at that id until it ends.
     """
     rows = await conn.fetch(
-        "SELECT position, transaction_id::text AS transaction_id, stream_id, type,"
+        "WITH snapshot AS (SELECT pg_current_snapshot() AS s),"
+        " elsewhere AS (SELECT backend_xid FROM pg_stat_activity"
+        "     WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL),"
+        " horizon AS (SELECT least(pg_snapshot_xmax(s), (SELECT min(x) FROM pg_snapshot_xip(s) x"
+        "     WHERE xid(x) NOT IN (SELECT backend_xid FROM elsewhere))) AS h FROM snapshot)"
+        " SELECT position, transaction_id::text AS transaction_id, stream_id, type,"
         " data::text AS data, recorded_at FROM events"
         " WHERE (transaction_id, position) > ($1::text::xid8, $2)"
-        " AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+        " AND transaction_id < (SELECT h FROM horizon)"
         " ORDER BY transaction_id, position LIMIT $3",
         after.transaction_id,
         after.position,

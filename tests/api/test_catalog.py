@@ -45,7 +45,11 @@ async def test_malformed_json_is_400_invalid_json(
     client: AsyncTestClient, make_key: KeyMaker
 ) -> None:
     headers = await make_key()
-    response = await client.post("/v1/components", content=b'{"name": ', headers=headers)
+    response = await client.post(
+        "/v1/components",
+        content=b'{"name": ',
+        headers={**headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_json"
 

@@ -255,7 +255,9 @@ async def test_a_component_the_incident_does_not_affect_is_422(
 async def test_malformed_json_is_400_invalid_json(client: AsyncTestClient, org: Org) -> None:
     incident = await open_incident(client, org)
     response = await client.post(
-        f"/v1/incidents/{incident['id']}/updates", content=b"{visibility", headers=org.headers
+        f"/v1/incidents/{incident['id']}/updates",
+        content=b"{visibility",
+        headers={**org.headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_json"

@@ -120,7 +120,9 @@ async def test_a_component_filter_must_name_components_the_page_shows(
 async def test_malformed_json_is_400(client: AsyncTestClient, org: Org) -> None:
     page = await page_id(client, org)
     response = await client.post(
-        f"/v1/status-pages/{page}/subscribers", content=b"{", headers=org.headers
+        f"/v1/status-pages/{page}/subscribers",
+        content=b"{",
+        headers={**org.headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_json"

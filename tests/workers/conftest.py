@@ -63,7 +63,7 @@ def settings(database: str, redis_url: str, mailbox: Mailbox) -> Settings:
         smtp_url=mailbox.url,
         mail_from="Acme Status <status@acme.test>",
         webhook_allow_private=True,
-        webhook_timeout=2.0,
+        send_timeout=2.0,
         delivery_attempts=4,
         retry_base=0.05,
         retry_cap=0.2,

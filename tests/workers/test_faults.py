@@ -153,3 +153,23 @@ async def test_redis_stopped_mid_send_commands_succeed_and_deliveries_follow(
         (f"/hooks/{n}", update["id"]) for n in range(hooks) for update in (first, second)
     }
     assert max(receiver.keys().values()) <= 2  # at most an in-flight send was repeated
+
+
+def test_herald_worker_starts_from_the_environment_and_stops_cleanly_on_sigterm(
+    database: str, own_redis: RedisServer
+) -> None:
+    env = {**os.environ, "DATABASE_URL": database, "REDIS_URL": own_redis.url}
+    command = [sys.executable, "-c", "from app.cli import main; main(['worker'])"]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "SECRET_KEY is not set" in refused.stderr
+
+    env["SECRET_KEY"] = "x" * 40
+    worker = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    assert worker.stderr is not None
+    log = ""
+    while "Starting worker" not in log:
+        line = worker.stderr.readline()
+        assert line, log
+        log += line
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(20) == 0

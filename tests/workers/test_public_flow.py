@@ -59,6 +59,7 @@ async def test_double_opt_in_then_updates_then_one_click_unsubscribe(
         return len(mailbox.to(ADDRESS)) == 2
 
     await eventually(update_mail, what="the update mail")
+    await eventually(settled(client, org, 2), what="its row settled")
     mail = mailbox.to(ADDRESS)[1]
     assert "After confirming." in mail.get_body(("plain",)).get_content()
     unsubscribe = mail["List-Unsubscribe"].strip("<>").removeprefix("http://status.test")

@@ -45,7 +45,7 @@ async def deliver(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
             claimed = await claim(conn, ids, context.settings.job_timeout)
             if not claimed:
                 break
-            outcomes = await _send(conn, context, claimed, datetime.now(UTC))
+            outcomes = await _send(conn, context, claimed)
             attempted += len(claimed)
             ids = await settle(conn, outcomes, take_over=loop.time() < until)
             if loop.time() >= until:
@@ -54,9 +54,9 @@ async def deliver(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
 
 
 async def _send(
-    conn: asyncpg.Connection, context: Context, claimed: list[Claimed], now: datetime
+    conn: asyncpg.Connection, context: Context, claimed: list[Claimed]
 ) -> list[Settled]:
-    results = await _confirm(conn, context, [r for r in claimed if r.kind == "confirmation"], now)
+    results = await _confirm(conn, context, [r for r in claimed if r.kind == "confirmation"])
     by_update: dict[UUID, list[Claimed]] = defaultdict(list)
     for row in claimed:
         if row.update_id is not None:
@@ -67,7 +67,7 @@ async def _send(
         if notice is None:  # redacted since the claim
             cancelled += [Settled(row.id, "cancelled") for row in rows]
             continue
-        results |= await _tell(conn, context, notice, rows, now)
+        results |= await _tell(conn, context, notice, rows)
     return [*_outcomes(context, claimed, results), *cancelled]
 
 
@@ -101,11 +101,12 @@ async def _pages(conn: asyncpg.Connection, rows: list[Claimed]) -> dict[UUID, St
 
 
 async def _confirm(
-    conn: asyncpg.Connection, context: Context, rows: list[Claimed], now: datetime
+    conn: asyncpg.Connection, context: Context, rows: list[Claimed]
 ) -> dict[UUID, Attempt]:
     if not rows:
         return {}
     pages = await _pages(conn, rows)
+    now = datetime.now(UTC)
     mails = [
         (
             row.id,
@@ -121,7 +122,7 @@ async def _confirm(
         )
         for row in rows
     ]
-    return await send_mails(context.settings.smtp_url, mails, context.settings.webhook_timeout)
+    return await send_mails(context.settings.smtp_url, mails, context.settings.send_timeout)
 
 
 async def _tell(
@@ -129,7 +130,6 @@ async def _tell(
     context: Context,
     notice: Notice,
     rows: list[Claimed],
-    now: datetime,
 ) -> dict[UUID, Attempt]:
     """Send one update to the claimed subscribers, reading each page's status once."""
     pages = await _pages(conn, rows)
@@ -152,8 +152,8 @@ async def _tell(
         )
         mails.append((row.id, mail))
     hooks = [row for row in rows if row.channel == "webhook"]
-    mailed = send_mails(context.settings.smtp_url, mails, context.settings.webhook_timeout)
-    posted = _post_all(conn, context, notice, hooks, pages, views, now)
+    mailed = send_mails(context.settings.smtp_url, mails, context.settings.send_timeout)
+    posted = _post_all(conn, context, notice, hooks, pages, views)
     mail_results, hook_results = await asyncio.gather(mailed, posted)
     return mail_results | hook_results
 
@@ -165,7 +165,6 @@ async def _post_all(
     rows: list[Claimed],
     pages: dict[UUID, StatusPage],
     views: dict[UUID, PublicPage],
-    now: datetime,
 ) -> dict[UUID, Attempt]:
     if not rows:
         return {}
@@ -188,21 +187,23 @@ async def _post_all(
         except InvalidToken:
             results[row.id] = Attempt("failed", "cannot decrypt the secret: SECRET_KEY changed")
             return
-        body = webhook_body(
-            view=views[page.id],
-            incident=incidents[page.id],
-            unsubscribe_url=context.links.unsubscribe(page, row.subscriber_id),
-            documentation_url=context.links.documentation(),
-            generated_at=now,
-        )
         async with context.slots.hold(row.target) as lane:
+            # Stamped when it leaves, not when the batch began: receivers refuse stale stamps.
+            sent_at = datetime.now(UTC)
+            body = webhook_body(
+                view=views[page.id],
+                incident=incidents[page.id],
+                unsubscribe_url=context.links.unsubscribe(page, row.subscriber_id),
+                documentation_url=context.links.documentation(),
+                generated_at=sent_at,
+            )
             results[row.id] = await post_webhook(
                 context.http[lane],
                 url=row.target,
                 secret=secret,
                 body=body,
                 idempotency_key=row.idempotency_key,
-                timestamp=int(now.timestamp()),
+                timestamp=int(sent_at.timestamp()),
             )
 
     await asyncio.gather(*(post(row) for row in rows))

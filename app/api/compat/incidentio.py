@@ -16,7 +16,7 @@ import msgspec
 from litestar import Controller, Request, Response, Router, post
 from litestar.di import NamedDependency
 
-from app.api.body import decode_body
+from app.api.body import decode_json
 from app.api.compat import dialect_router
 from app.api.compat.incidentio_errors import EXCEPTION_HANDLERS
 from app.api.idempotency import write_once
@@ -74,7 +74,7 @@ class StatusPageIncidentUpdates(Controller):
     @post("/", opt=WRITE, status_code=201)
     async def create(self, request: Request, principal: NamedDependency[Principal]) -> Response:
         async def work(conn: asyncpg.Connection) -> UUID:
-            data = decode_body(await request.body(), CreateUpdateIn)
+            data = await decode_json(request, CreateUpdateIn)
             command = PostUpdate(
                 incident_id=parse_id(data.status_page_incident_id, "status page incident"),
                 update_id=new_id(),

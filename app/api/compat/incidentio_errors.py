@@ -7,6 +7,7 @@ so every rule of the core answers that way here, naming the field in the dialect
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response
@@ -23,8 +24,10 @@ from app.api.errors import (
     NoCredentials,
     NotAuthorized,
     NotFound,
+    RateLimited,
     RequestError,
     RequestInvalid,
+    UnsupportedMediaType,
     field_path,
 )
 from app.api.request_id import log_unexpected, request_id_of
@@ -66,11 +69,18 @@ def _item(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return item
 
 
-def _response(request: Request, status: int, kind: str, errors: list[dict[str, Any]]) -> Response:
+def _response(
+    request: Request,
+    status: int,
+    kind: str,
+    errors: list[dict[str, Any]],
+    **extra: Any,
+) -> Response:
     body = {
         "type": kind,
         "status": status,
         "request_id": request_id_of(request.scope),
+        **extra,
         "errors": errors,
     }
     return Response(body, status_code=status)
@@ -98,6 +108,28 @@ def on_request_error(request: Request, error: RequestError) -> Response:
             return _not_found(request)
         case InvalidJson():
             return _response(request, 400, "bad_request", [_item("invalid_json", error.message)])
+        case UnsupportedMediaType():
+            return _response(
+                request, 415, "unsupported_media_type", [_item(error.code, error.message)]
+            )
+        case RateLimited():
+            retry_at = datetime.now(UTC) + timedelta(seconds=error.retry_after)
+            message = (
+                "Too many requests hit the API too quickly. "
+                "We recommend an exponential backoff of your requests."
+            )
+            return _response(
+                request,
+                429,
+                "too_many_requests",
+                [_item("too_many_requests", message)],
+                rate_limit={
+                    "name": error.key_name,
+                    "limit": error.limit,
+                    "remaining": 0,
+                    "retry_after": retry_at.strftime("%a, %d %b %Y %H:%M:%S UTC"),
+                },
+            )
         case IdempotencyKeyInFlight():
             return _response(request, 409, "conflict", [_item(error.code, error.message)])
         case IdempotencyKeyInvalid() | IdempotencyKeyReused():

@@ -17,7 +17,7 @@ from litestar import Controller, Request, Response, Router, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from app.api.body import decode_body
+from app.api.body import decode_json
 from app.api.compat import dialect_router
 from app.api.compat.uptimeio_errors import EXCEPTION_HANDLERS, INCIDENT_NOT_FOUND
 from app.api.errors import NotFound
@@ -97,7 +97,7 @@ class IncidentUpdates(Controller):
         )
 
         async def work(conn: asyncpg.Connection) -> UUID:
-            data = decode_body(await request.body(), AddUpdateIn)
+            data = await decode_json(request, AddUpdateIn)
             command = PostUpdate(
                 incident_id=incident.id,
                 update_id=new_id(),

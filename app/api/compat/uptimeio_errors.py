@@ -23,8 +23,10 @@ from app.api.errors import (
     NoCredentials,
     NotAuthorized,
     NotFound,
+    RateLimited,
     RequestError,
     RequestInvalid,
+    UnsupportedMediaType,
 )
 from app.api.request_id import log_unexpected
 from app.domain.errors import DomainError
@@ -100,6 +102,10 @@ def on_request_error(request: Request, error: RequestError) -> Response:
             return _response(404, "NOT_FOUND", error.message)
         case InvalidJson():
             return _invalid("Malformed JSON in request body")
+        case UnsupportedMediaType():
+            return _response(415, "UNSUPPORTED_MEDIA_TYPE", error.message)
+        case RateLimited():
+            return _response(429, "RATE_LIMITED", error.message)
         case IdempotencyKeyInFlight():
             return _response(409, "CONFLICT", error.message)
         case IdempotencyKeyReused():

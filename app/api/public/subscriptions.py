@@ -17,15 +17,16 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, Router, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app.api.body import decode_body
+from app.api.body import decode_json
 from app.api.errors import NotFound, RequestInvalid
 from app.api.v1.errors import error_response
 from app.api.v1.schemas import ComponentIds, Input
 from app.api.v1.subscriber_schemas import check_address
+from app.api.v1.subscribers import notification_dependencies, require_keys
 from app.config import Settings
 from app.crypto import Keys, Purpose
 from app.domain.errors import DomainError
@@ -68,7 +69,7 @@ def _is_form(request: Request) -> bool:
 async def _read(request: Request) -> tuple[str, tuple[UUID, ...]]:
     """The address and component filter, from the page's form or a JSON body."""
     if not _is_form(request):
-        data = decode_body(await request.body(), SubscribeIn)
+        data = await decode_json(request, SubscribeIn)
         return check_address(data.email, "email"), tuple(data.component_ids)
     form = await request.form()
     try:
@@ -187,9 +188,7 @@ class Subscriptions(Controller):
 async def _subscriber(
     request: Request, keys: Keys | None, token: str, purpose: Purpose
 ) -> tuple[Subscriber, StatusPage] | None:
-    if keys is None:
-        raise DomainError("not_configured", "SECRET_KEY is not set on this server.")
-    subscriber_id = keys.verify(token, purpose, datetime.now(UTC))
+    subscriber_id = require_keys(keys).verify(token, purpose, datetime.now(UTC))
     if subscriber_id is None:
         return None
     pool = request.app.state.pool
@@ -201,12 +200,6 @@ async def _subscriber(
 
 
 def subscriptions_router(settings: Settings) -> Router:
-    keys = Keys(settings.secret_key) if settings.secret_key else None
     return Router(
-        path="/",
-        route_handlers=[Subscriptions],
-        dependencies={
-            "settings": Provide(lambda: settings, sync_to_thread=False),
-            "keys": Provide(lambda: keys, sync_to_thread=False),
-        },
+        path="/", route_handlers=[Subscriptions], dependencies=notification_dependencies(settings)
     )

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from app.api.body import decode_body
+from app.api.body import decode_json
 from app.api.errors import NotFound
 from app.api.idempotency import Render, write_once
 from app.api.pagination import next_cursor, page_request
@@ -73,7 +73,7 @@ class ComponentController(Controller):
     @post("/", opt=WRITE, status_code=201)
     async def create(self, request: Request, principal: NamedDependency[Principal]) -> Response:
         async def work(conn: asyncpg.Connection) -> UUID:
-            data = decode_body(await request.body(), CreateComponent)
+            data = await decode_json(request, CreateComponent)
             component = await catalog.create_component(
                 conn, principal.organization_id, data.name, data.description
             )
@@ -115,7 +115,7 @@ class StatusPageController(Controller):
     @post("/", opt=WRITE, status_code=201)
     async def create(self, request: Request, principal: NamedDependency[Principal]) -> Response:
         async def work(conn: asyncpg.Connection) -> UUID:
-            data = decode_body(await request.body(), CreateStatusPage)
+            data = await decode_json(request, CreateStatusPage)
             page = await catalog.create_status_page(
                 conn,
                 principal.organization_id,
@@ -158,7 +158,7 @@ class StatusPageController(Controller):
         page = await find_status_page(request, principal, page_id)
 
         async def work(conn: asyncpg.Connection) -> UUID:
-            data = decode_body(await request.body(), EditStatusPage)
+            data = await decode_json(request, EditStatusPage)
             await catalog.update_status_page(
                 conn,
                 page,

@@ -14,10 +14,12 @@ _REQUEST_STATUS = {
     "forbidden": 403,
     "not_found": 404,
     "invalid_json": 400,
+    "unsupported_media_type": 415,
     "validation_error": 422,
     "idempotency_key_invalid": 422,
     "idempotency_key_reused": 422,
     "idempotency_key_in_flight": 409,
+    "rate_limited": 429,
 }
 # Rule codes not listed here are 400.
 _DOMAIN_STATUS = {

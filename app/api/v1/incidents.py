@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from app.api.body import decode_body
+from app.api.body import decode_json
 from app.api.errors import NotFound, RequestInvalid
 from app.api.idempotency import Render, write_once
 from app.api.pagination import next_cursor, page_request
@@ -62,7 +62,7 @@ class IncidentController(Controller):
     @post("/", opt=WRITE, status_code=201)
     async def open(self, request: Request, principal: NamedDependency[Principal]) -> Response:
         async def work(conn: asyncpg.Connection) -> UUID:
-            data = decode_body(await request.body(), CreateIncident)
+            data = await decode_json(request, CreateIncident)
             command = OpenIncident(
                 incident_id=new_id(),
                 organization_id=principal.organization_id,
@@ -95,7 +95,7 @@ class IncidentController(Controller):
         incident = await _find(request, principal, parse_id(incident_id, "incident"))
 
         async def work(conn: asyncpg.Connection) -> UUID:
-            data = decode_body(await request.body(), EditIncidentIn)
+            data = await decode_json(request, EditIncidentIn)
             command = EditIncident(
                 incident_id=incident.id,
                 title=data.title,
@@ -159,7 +159,7 @@ class IncidentController(Controller):
         incident = await _find(request, principal, parse_id(incident_id, "incident"))
 
         async def work(conn: asyncpg.Connection) -> UUID:
-            data = decode_body(await request.body(), PostUpdateIn)
+            data = await decode_json(request, PostUpdateIn)
             command = PostUpdate(
                 incident_id=incident.id,
                 update_id=new_id(),

@@ -12,7 +12,7 @@ from litestar import Controller, Request, Router, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
-from app.api.body import decode_body
+from app.api.body import decode_json
 from app.api.errors import NotFound, RequestInvalid
 from app.api.pagination import next_cursor, page_request
 from app.api.v1.catalog import find_status_page, parse_id
@@ -33,10 +33,19 @@ SCOPE = {"scope": "subscribers:write"}
 STATUSES = get_args(DeliveryStatus)
 
 
-def require_keys(settings: Settings) -> Keys:
-    if not settings.secret_key:
+def require_keys(keys: Keys | None) -> Keys:
+    if keys is None:
         raise DomainError("not_configured", "SECRET_KEY is not set on this server.")
-    return Keys(settings.secret_key)
+    return keys
+
+
+def notification_dependencies(settings: Settings) -> dict[str, Provide]:
+    """`settings` and `keys` (None without SECRET_KEY) for the routers that need them."""
+    keys = Keys(settings.secret_key) if settings.secret_key else None
+    return {
+        "settings": Provide(lambda: settings, sync_to_thread=False),
+        "keys": Provide(lambda: keys, sync_to_thread=False),
+    }
 
 
 class SubscriberController(Controller):
@@ -48,15 +57,16 @@ class SubscriberController(Controller):
         request: Request,
         principal: NamedDependency[Principal],
         settings: NamedDependency[Settings],
+        keys: NamedDependency[Keys | None],
         page_id: FromPath[str],
     ) -> dict[str, Any]:
         page = await find_status_page(request, principal, page_id)
-        data = decode_body(await request.body(), CreateSubscriber)
+        data = await decode_json(request, CreateSubscriber)
         target = target_of(data, settings.webhook_allow_private)
         secret = encrypted = None
         if data.channel == "webhook":
             secret = new_webhook_secret()
-            encrypted = require_keys(settings).encrypt(secret)
+            encrypted = require_keys(keys).encrypt(secret)
         async with request.app.state.pool.acquire() as conn:
             subscriber = await subscribers.create_subscriber(
                 conn,
@@ -182,5 +192,5 @@ def notifications_router(settings: Settings) -> Router:
     return Router(
         path="/status-pages",
         route_handlers=[SubscriberController, DeliveryController],
-        dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
+        dependencies=notification_dependencies(settings),
     )

@@ -295,7 +295,11 @@ async def test_schema_errors_name_each_field_with_a_code(
 async def test_malformed_json_is_400_in_the_dialects_envelope(
     client: AsyncTestClient, org: Org
 ) -> None:
-    response = await client.post(INCIDENTIO, content=b'{"message": ', headers=org.headers)
+    response = await client.post(
+        INCIDENTIO,
+        content=b'{"message": ',
+        headers={**org.headers, "Content-Type": "application/json"},
+    )
     [error] = assert_envelope(response, 400, "bad_request")
     assert error["code"] == "invalid_json"
 

@@ -185,7 +185,9 @@ async def test_malformed_json_is_a_validation_error(
 ) -> None:
     incident = await open_incident(client, org)
     response = await client.post(
-        uptimeio_url(incident, page_id), content=b'{"message": ', headers=org.headers
+        uptimeio_url(incident, page_id),
+        content=b'{"message": ',
+        headers={**org.headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"

@@ -1,0 +1,87 @@
+"""Per-key rate limits in Redis, shared by every API process; failing open without Redis."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from app.api.app import create_app
+from app.config import Settings
+from tests.conftest import KeyMaker
+
+
+def limited_app(database: str, per_minute: int, redis_url: str = "redis://127.0.0.1:6379/0"):
+    return create_app(
+        Settings(database_url=database, redis_url=redis_url, rate_limit_per_minute=per_minute)
+    )
+
+
+async def test_the_budget_runs_out_with_429_and_headers(database: str, make_key: KeyMaker) -> None:
+    headers = await make_key()
+    async with AsyncTestClient(limited_app(database, 5)) as client:
+        answers = [await client.get("/v1/components", headers=headers) for _ in range(6)]
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert [a.headers["ratelimit-remaining"] for a in answers[:5]] == ["4", "3", "2", "1", "0"]
+    assert all(a.headers["ratelimit-limit"] == "5" for a in answers)
+    refused = answers[-1]
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+async def test_processes_share_one_budget(database: str, make_key: KeyMaker) -> None:
+    headers = await make_key()
+    async with (
+        AsyncTestClient(limited_app(database, 4)) as first,
+        AsyncTestClient(limited_app(database, 4)) as second,
+    ):
+        codes = [
+            (await client.get("/v1/components", headers=headers)).status_code
+            for client in (first, second, first, second, first, second)
+        ]
+    assert codes == [200, 200, 200, 200, 429, 429]
+
+
+async def test_each_key_has_its_own_budget(database: str, make_key: KeyMaker) -> None:
+    alice, bob = await make_key(), await make_key(name="Bob")
+    async with AsyncTestClient(limited_app(database, 1)) as client:
+        assert (await client.get("/v1/components", headers=alice)).status_code == 200
+        assert (await client.get("/v1/components", headers=alice)).status_code == 429
+        assert (await client.get("/v1/components", headers=bob)).status_code == 200
+
+
+async def test_incidentio_dialect_answers_in_its_documented_shape(
+    database: str, make_key: KeyMaker
+) -> None:
+    headers = await make_key()
+    async with AsyncTestClient(limited_app(database, 1)) as client:
+        await client.get("/v1/components", headers=headers)
+        response = await client.post("/v2/status_page_incident_updates", json={}, headers=headers)
+    assert response.status_code == 429
+    body = response.json()
+    assert body["type"] == "too_many_requests" and body["status"] == 429
+    assert body["rate_limit"]["limit"] == 1 and body["rate_limit"]["remaining"] == 0
+    assert body["rate_limit"]["name"] == "Alice Chen"
+    assert body["rate_limit"]["retry_after"].endswith(" UTC")
+    assert body["errors"][0]["code"] == "too_many_requests"
+
+
+async def test_without_redis_requests_are_let_through(
+    database: str, make_key: KeyMaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    headers = await make_key()
+    app = limited_app(database, 1, redis_url=f"redis://127.0.0.1:{port}/0")
+    with caplog.at_level(logging.WARNING, logger="herald.rate_limit"):
+        async with AsyncTestClient(app) as client:
+            codes = [
+                (await client.post("/v1/components", json={"name": f"C{n}"}, headers=headers))
+                for n in range(3)
+            ]
+    assert [c.status_code for c in codes] == [201, 201, 201]
+    assert "ratelimit-limit" not in codes[0].headers
+    assert "rate limiter unavailable" in caplog.text
