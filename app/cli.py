@@ -1,110 +1,257 @@
-"""The `herald` command: migrate, serve, api-key create."""
+"""The `herald` command: up, serve, worker, migrate, demo, status, api-key, projections."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
 
 import asyncpg
+import click
 from tqdm import tqdm
 
 from app.config import Settings, load_settings
-from app.store.api_keys import SCOPES, create_api_key
+from app.demo import ORGANIZATION, PAGE_SLUG, seed_demo
+from app.domain.errors import DomainError
+from app.embedded import EmbeddedUnavailable
+from app.logs import configure_logging
+from app.status import report
+from app.store.api_keys import SCOPES, KeyInfo, create_api_key, list_api_keys, revoke_api_key
 from app.store.migrate import migrate
+from app.store.pool import DatabaseUnreachable, connect
 from app.store.rebuild import rebuild_projections
 
-
-async def _migrate(settings: Settings) -> None:
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        applied = await migrate(conn)
-    finally:
-        await conn.close()
-    print("applied: " + ", ".join(applied) if applied else "schema is current")
-
-
-async def _create_key(settings: Settings, org: str, name: str, scopes: tuple[str, ...]) -> None:
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        print(await create_api_key(conn, org, name, scopes))
-    finally:
-        await conn.close()
+T = TypeVar("T")
+LOG_FORMAT = click.option(
+    "--log-format",
+    type=click.Choice(["json", "console"]),
+    default="json",
+    show_default=True,
+    help="JSON lines for log collectors, or plain lines for a terminal.",
+)
 
 
-async def _rebuild(settings: Settings) -> None:
-    conn = await asyncpg.connect(settings.database_url)
-    try:
+class Herald(click.Group):
+    """Turns the failures a user can act on into one line each, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (DatabaseUnreachable, EmbeddedUnavailable) as error:
+            raise click.ClickException(str(error)) from error
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+
+
+def _settings() -> Settings:
+    return load_settings(os.environ)
+
+
+def _with_connection(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """Run `work` on one connection to DATABASE_URL, in a fresh event loop."""
+
+    async def run() -> T:
+        conn = await connect(_settings().database_url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def _migrate() -> None:
+    applied = _with_connection(migrate)
+    click.echo("applied: " + ", ".join(applied) if applied else "schema is current")
+
+
+@click.group(
+    cls=Herald, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
+def main() -> None:
+    """Herald: incident updates, status pages and subscriber notifications.
+
+    Configured by environment variables (DATABASE_URL, REDIS_URL, SECRET_KEY, ...; see the
+    README). Start with `herald up`.
+    """
+
+
+@main.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".herald",
+    show_default=True,
+    help="Where embedded PostgreSQL keeps its data between starts.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "console"]),
+    default="console",
+    show_default=True,
+    help="The API's and the worker's logs, on this terminal.",
+)
+def up(data_dir: Path, log_format: str) -> None:
+    """Run everything on this machine until Ctrl-C: the API, the status pages and the worker.
+
+    Uses PostgreSQL and Redis from DATABASE_URL and REDIS_URL, or on their default local ports;
+    where neither is set nor answering (or with HERALD_EMBEDDED=1), starts embedded ones with
+    their data under --data-dir. Seeds a demo organization once, and prints its status page and
+    a fresh API key for it (the previous demo key is revoked).
+    """
+    # Imported here, like the server and the worker below: a command loads what it runs.
+    from app.up import up as run_up
+
+    run_up(os.environ, data_dir, log_format)
+
+
+@main.command()
+@LOG_FORMAT
+def serve(log_format: str) -> None:
+    """Migrate, then serve the API and the status pages on HERALD_HOST:HERALD_PORT."""
+    import uvicorn
+
+    from app.api.app import create_app
+
+    configure_logging(log_format)
+    settings = _settings()
+    _migrate()
+    # log_config=None: uvicorn keeps the logging set up above instead of installing its own.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+@main.command()
+@LOG_FORMAT
+def worker(log_format: str) -> None:
+    """Migrate, then dispatch and deliver notifications until SIGINT or SIGTERM."""
+    from workers.runner import run
+
+    configure_logging(log_format)
+    _migrate()
+    run(_settings())
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Apply the schema and pending migrations; safe to run twice, or from several replicas."""
+    _migrate()
+
+
+@main.command()
+def demo() -> None:
+    """Seed a demo organization: a published page, two components, a resolved incident.
+
+    Safe to run again: an organization that has its page already is left as it is.
+    """
+
+    async def seed(conn: asyncpg.Connection) -> bool:
+        return await seed_demo(conn, datetime.now(UTC))
+
+    seeded = _with_connection(seed)
+    state = "seeded" if seeded else "already seeded"
+    click.echo(f"organization {ORGANIZATION!r} {state}: its status page is /status/{PAGE_SLUG}")
+
+
+@main.command()
+def status() -> None:
+    """Report whether PostgreSQL and Redis answer, the dispatcher's lag, and deliveries.
+
+    Exits with 1 when PostgreSQL or Redis cannot be reached.
+    """
+    lines, healthy = asyncio.run(report(_settings()))
+    click.echo("\n".join(lines))
+    if not healthy:
+        sys.exit(1)
+
+
+@main.group("api-key")
+def api_key() -> None:
+    """Create, list and revoke API keys."""
+
+
+@api_key.command("create")
+@click.option("--org", required=True, help="Organization slug; created if new.")
+@click.option("--name", required=True, help="The member the key acts as; created if new.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(SCOPES),
+    help="Repeatable. Default: every scope.",
+)
+def create_key(org: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create a key and print it; it is shown only this once (stored as a hash)."""
+
+    async def create(conn: asyncpg.Connection) -> str:
+        return await create_api_key(conn, org, name, scopes or SCOPES)
+
+    click.echo(_with_connection(create))
+
+
+@api_key.command("list")
+@click.option("--org", help="Only this organization's keys.")
+def list_keys(org: str | None) -> None:
+    """List keys, revoked ones included, oldest first; never the keys themselves."""
+
+    async def fetch(conn: asyncpg.Connection) -> list[KeyInfo]:
+        return await list_api_keys(conn, org)
+
+    rows = [("ID", "ORGANIZATION", "MEMBER", "SCOPES", "CREATED", "REVOKED")]
+    for key in _with_connection(fetch):
+        rows.append(
+            (
+                str(key.id),
+                key.organization,
+                key.member,
+                ",".join(key.scopes),
+                f"{key.created_at:%Y-%m-%d %H:%M}",
+                f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+@api_key.command("revoke")
+@click.argument("key_id", type=click.UUID)
+def revoke_key(key_id: UUID) -> None:
+    """Revoke the key with this ID (see `herald api-key list`); it stops working at once."""
+
+    async def revoke(conn: asyncpg.Connection) -> bool:
+        return await revoke_api_key(conn, key_id)
+
+    if not _with_connection(revoke):
+        raise click.ClickException(f"no live key has the ID {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+@main.group()
+def projections() -> None:
+    """Manage the read models derived from the event log."""
+
+
+@projections.command()
+def rebuild() -> None:
+    """Replay the whole log into fresh projections, then swap them in; the API keeps serving."""
+
+    async def replay(conn: asyncpg.Connection) -> int:
         with tqdm(unit="event", disable=not sys.stderr.isatty()) as bar:
 
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            replayed = await rebuild_projections(conn, on_progress=progress)
-    finally:
-        await conn.close()
-    print(f"projections rebuilt from {replayed} events")
+            return await rebuild_projections(conn, on_progress=progress)
+
+    click.echo(f"projections rebuilt from {_with_connection(replay)} events")
 
 
-def _serve(settings: Settings) -> None:
-    import uvicorn
-
-    from app.api.app import create_app
-
-    asyncio.run(_migrate(settings))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
-
-
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="herald", description="Herald incident communication.")
-    commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="apply the schema and pending migrations (safe to rerun)")
-    commands.add_parser("serve", help="migrate, then serve the API on HERALD_HOST:HERALD_PORT")
-    commands.add_parser("worker", help="migrate, then dispatch and deliver notifications")
-    projections = commands.add_parser("projections", help="manage the read models")
-    projection_commands = projections.add_subparsers(dest="projections_command", required=True)
-    projection_commands.add_parser(
-        "rebuild", help="replay the whole log into fresh projections, then swap them in"
-    )
-    api_key = commands.add_parser("api-key", help="manage API keys")
-    key_commands = api_key.add_subparsers(dest="key_command", required=True)
-    create = key_commands.add_parser(
-        "create", help="create a key (and its organization and member if new); prints only the key"
-    )
-    create.add_argument("--org", required=True, help="organization slug")
-    create.add_argument("--name", required=True, help="the member the key acts as")
-    create.add_argument(
-        "--scope",
-        action="append",
-        choices=SCOPES,
-        help="repeatable; default: every scope",
-    )
-    return root
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    settings = load_settings(os.environ)
-    match args.command:
-        case "migrate":
-            asyncio.run(_migrate(settings))
-        case "serve":
-            _serve(settings)
-        case "worker":
-            from workers.runner import run
-
-            asyncio.run(_migrate(settings))
-            run(settings)
-        case "projections":
-            asyncio.run(_rebuild(settings))
-        case "api-key":
-            scopes = tuple(args.scope or SCOPES)
-            asyncio.run(_create_key(settings, args.org, args.name, scopes))
-        case _:
-            sys.exit(2)
+if __name__ == "__main__":  # `python -m app.cli`, as `herald up` starts its children
+    main()

@@ -39,7 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
-def _flag(value: str | None) -> bool:
+def flag(value: str | None) -> bool:
+    """An environment switch: on for 1, true, yes or on."""
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -54,6 +55,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         public_url=environ.get("PUBLIC_URL") or None,
         smtp_url=environ.get("SMTP_URL") or None,
         mail_from=environ.get("MAIL_FROM", "Herald <herald@localhost>"),
-        webhook_allow_private=_flag(environ.get("WEBHOOK_ALLOW_PRIVATE")),
+        webhook_allow_private=flag(environ.get("WEBHOOK_ALLOW_PRIVATE")),
         worker_max_jobs=int(environ.get("WORKER_MAX_JOBS", "20")),
     )

@@ -21,7 +21,7 @@ class Links:
         return f"{self._base}/status/{quote(page.slug)}"
 
     def documentation(self) -> str:
-        return f"{self._base}/docs"
+        return f"{self._base}/schema"
 
     def unsubscribe(self, page: StatusPage, subscriber_id: UUID) -> str:
         token = self._keys.token("unsubscribe", subscriber_id)

@@ -57,9 +57,14 @@ async def _run_job_loop(settings: dict, stop: asyncio.Event) -> None:
         running = [task for task in worker.tasks.values() if not task.done()]
         if running:
             await asyncio.wait(running, timeout=SHUTDOWN_GRACE)
-    await worker.close()
-    with contextlib.suppress(asyncio.CancelledError):
-        await jobs
+    # close() gathers the job tasks it cancels; one cancelled while recording its result
+    # re-raises that cancellation here, which must not end the worker.
+    for outcome in await asyncio.gather(worker.close(), return_exceptions=True):
+        if isinstance(outcome, Exception):
+            log.warning("closing the job loop: %s", outcome)
+    if not jobs.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs
 
 
 def run(settings: Settings) -> None:

@@ -8,15 +8,19 @@ from contextlib import asynccontextmanager
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
 from redis.asyncio import Redis
 
 from app.api.auth import provide_principal, require_scope
 from app.api.compat import incidentio, uptimeio
+from app.api.health import healthz, readyz
+from app.api.metrics import Metrics, metrics_endpoint, metrics_middleware
+from app.api.openapi import document_api
 from app.api.public.pages import RenderedCache, StatusPageSurfaces
 from app.api.public.subscriptions import subscriptions_router
 from app.api.public.templating import template_config
 from app.api.rate_limit import RateLimiter, add_rate_limit_headers
-from app.api.request_id import request_id_middleware
+from app.api.request_id import add_request_id_header, request_id_middleware
 from app.api.v1.catalog import ComponentController, StatusPageController
 from app.api.v1.errors import EXCEPTION_HANDLERS
 from app.api.v1.incidents import IncidentController
@@ -35,8 +39,10 @@ def create_app(settings: Settings) -> Litestar:
         # Short timeouts: a dead Redis must cost a request milliseconds, since the limiter then
         # lets it through anyway.
         redis = Redis.from_url(settings.redis_url, socket_timeout=0.05, socket_connect_timeout=0.05)
+        app.state.redis = redis
         app.state.rate_limiter = RateLimiter(redis, settings.rate_limit_per_minute)
         app.state.rendered_pages = RenderedCache()
+        app.state.metrics = Metrics()
         try:
             yield
         finally:
@@ -54,21 +60,31 @@ def create_app(settings: Settings) -> Litestar:
         guards=[require_scope],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             v1,
             incidentio.router(),
             uptimeio.router(),
             StatusPageSurfaces,
+            healthz,
+            readyz,
+            metrics_endpoint,
             subscriptions_router(settings),
         ],
         lifespan=[database],
-        middleware=[request_id_middleware],
-        before_send=[add_rate_limit_headers],
+        middleware=[request_id_middleware, metrics_middleware],
+        before_send=[add_request_id_header, add_rate_limit_headers],
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,
         # Logging is the process's business (`herald serve` sets it up), not the app's.
         logging_config=None,
         template_config=template_config(),
-        openapi_config=OpenAPIConfig(title="Herald", version="0.1.0", path="/docs"),
+        openapi_config=OpenAPIConfig(
+            title="Herald",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
     )
+    document_api(app.openapi_schema)
+    return app

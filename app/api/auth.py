@@ -20,6 +20,10 @@ def _presented_key(connection: ASGIConnection) -> str | None:
 
 async def require_scope(connection: ASGIConnection, route_handler: BaseRouteHandler) -> None:
     """Authenticate the key, then check the scope the handler names in `opt["scope"]`."""
+    # litestar answers OPTIONS itself (an Allow header, nothing read) with a handler that names
+    # no scope; CORS preflights carry no credentials anyway.
+    if connection.scope["method"] == "OPTIONS":
+        return
     key = _presented_key(connection)
     if key is None:
         raise NoCredentials("Missing or invalid credentials.")

@@ -52,7 +52,16 @@ def is_missing(error: FieldError) -> bool:
     return message == f"{field.rpartition('.')[2]} is required"
 
 
+# PostgreSQL text cannot hold NUL, so a "\u0000" escape (not itself escaped) is refused up front.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def decode_body(raw: bytes, into: type[T]) -> T:
+    if _NUL_ESCAPE.search(raw):
+        raise RequestInvalid(
+            "The request body failed validation.",
+            [(DOCUMENT, "text must not contain the NUL character (\\u0000)")],
+        )
     try:
         return msgspec.json.decode(raw, type=into)
     except msgspec.ValidationError as error:

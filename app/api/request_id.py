@@ -7,7 +7,10 @@ import re
 import uuid
 
 from litestar import Request
+from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.logs import current_request_id
 
 log = logging.getLogger("herald.api")
 
@@ -16,7 +19,20 @@ _ACCEPTABLE = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 def request_id_of(scope: Scope) -> str:
-    return scope.get("state", {}).get("request_id", "")
+    """The request's id: the caller's X-Request-Id when harmless, else a new one, kept in scope."""
+    state = scope.setdefault("state", {})
+    if "request_id" not in state:
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"")
+        state["request_id"] = (
+            incoming.decode() if _ACCEPTABLE.fullmatch(incoming) else f"req_{uuid.uuid4().hex}"
+        )
+    return state["request_id"]
+
+
+async def add_request_id_header(message: Message, scope: Scope) -> None:
+    """Runs for every response, those of paths no route matches included."""
+    if message["type"] == "http.response.start":
+        MutableScopeHeaders.from_message(message)["X-Request-Id"] = request_id_of(scope)
 
 
 def log_unexpected(request: Request, error: Exception) -> None:
@@ -31,22 +47,16 @@ def log_unexpected(request: Request, error: Exception) -> None:
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Put the request id in the logging context of the task that serves the request."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"")
-        request_id = (
-            incoming.decode() if _ACCEPTABLE.fullmatch(incoming) else f"req_{uuid.uuid4().hex}"
-        )
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await app(scope, receive, send_with_id)
+        token = current_request_id.set(request_id_of(scope))
+        try:
+            await app(scope, receive, send)
+        finally:
+            current_request_id.reset(token)
 
     return middleware

@@ -21,4 +21,7 @@ async def run_command(
         request_id=request_id_of(request.scope),
         idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
     )
-    return await handle(conn, command, principal.organization_id, metadata)
+    handled = await handle(conn, command, principal.organization_id, metadata)
+    for item in handled.recorded:
+        request.app.state.metrics.events.labels(type(item.event).__name__).inc()
+    return handled

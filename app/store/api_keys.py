@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -67,6 +68,53 @@ async def create_api_key(
             sorted(set(scopes)),
         )
     return key
+
+
+async def rotate_api_key(
+    conn: asyncpg.Connection, organization_slug: str, member_name: str, scopes: tuple[str, ...]
+) -> str:
+    """Like create_api_key, and revoke the member's earlier keys in the same transaction."""
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE api_keys SET revoked_at = now() WHERE revoked_at IS NULL AND member_id IN"
+            " (SELECT m.id FROM members m JOIN organizations o ON o.id = m.organization_id"
+            "  WHERE o.slug = $1 AND m.name = $2)",
+            organization_slug,
+            member_name,
+        )
+        return await create_api_key(conn, organization_slug, member_name, scopes)
+
+
+class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What can be shown of a key: everything but the key, which is not stored."""
+
+    id: UUID
+    organization: str
+    member: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+async def list_api_keys(conn: asyncpg.Connection, organization_slug: str | None) -> list[KeyInfo]:
+    """Every key, revoked ones included, oldest first; of one organization when given."""
+    rows = await conn.fetch(
+        "SELECT k.id, o.slug AS organization, m.name AS member, k.scopes, k.created_at,"
+        " k.revoked_at FROM api_keys k JOIN members m ON m.id = k.member_id"
+        " JOIN organizations o ON o.id = m.organization_id"
+        " WHERE $1::text IS NULL OR o.slug = $1 ORDER BY k.created_at, k.id",
+        organization_slug,
+    )
+    return [KeyInfo(**{**dict(row), "scopes": tuple(row["scopes"])}) for row in rows]
+
+
+async def revoke_api_key(conn: asyncpg.Connection, key_id: UUID) -> bool:
+    """Revoke a live key at once; False when there is no such key or it was revoked before."""
+    revoked = await conn.fetchval(
+        "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id",
+        key_id,
+    )
+    return revoked is not None
 
 
 async def find_principal(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> Principal | None:

@@ -1,5 +1,8 @@
 """Delivery rows: what is owed to whom, how it went, and the ways a row comes to be or ends.
 
+Statements that change many rows lock them in id order first, as delivery_jobs does, so that
+they never deadlock with a worker settling the same rows.
+
 Whoever writes a row the queue should see next also NOTIFYs DELIVERIES_CHANNEL in the same
 transaction, so the worker hands it to Redis at once; a command never talks to Redis itself.
 """
@@ -169,7 +172,8 @@ async def cancel_pending_of_update(conn: asyncpg.Connection, update_id: UUID) ->
     """A redacted update is owed to no one any more; what waited behind it may go."""
     status = await conn.execute(
         "UPDATE deliveries SET status = 'cancelled', lease_until = NULL, blocked_by = NULL"
-        " WHERE update_id = $1 AND status = 'pending'",
+        " WHERE id IN (SELECT id FROM deliveries WHERE update_id = $1 AND status = 'pending'"
+        "     ORDER BY id FOR UPDATE) AND status = 'pending'",
         update_id,
     )
     return int(status.rpartition(" ")[2])
@@ -178,6 +182,7 @@ async def cancel_pending_of_update(conn: asyncpg.Connection, update_id: UUID) ->
 async def cancel_pending_of_subscriber(conn: asyncpg.Connection, subscriber_id: UUID) -> None:
     await conn.execute(
         "UPDATE deliveries SET status = 'cancelled', lease_until = NULL, blocked_by = NULL"
-        " WHERE subscriber_id = $1 AND status = 'pending'",
+        " WHERE id IN (SELECT id FROM deliveries WHERE subscriber_id = $1 AND status = 'pending'"
+        "     ORDER BY id FOR UPDATE) AND status = 'pending'",
         subscriber_id,
     )

@@ -7,6 +7,9 @@ nothing; once a dead worker's lease runs out the rows are sent again, under the 
 A subscriber hears of updates in the order they were posted: a claim parks a row while an
 earlier update to the same subscriber is pending (blocked_by), and settling that earlier row
 releases it.
+
+Statements that change many rows lock them first in id order (or skip locked ones, where a row
+someone else holds needs nothing from them), so that two of them never wait for each other.
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ async def mark_enqueued(conn: asyncpg.Connection, rows: Sequence[Due]) -> None:
     await conn.execute(
         "UPDATE deliveries d SET enqueued_at = now()"
         " FROM unnest($1::uuid[], $2::int[]) AS u(id, attempts)"
-        " WHERE d.id = u.id AND d.attempts = u.attempts",
+        " WHERE d.id = u.id AND d.attempts = u.attempts AND d.id IN (SELECT id FROM deliveries"
+        "     WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE SKIP LOCKED)",
         [row.id for row in rows],
         [row.attempts for row in rows],
     )
@@ -82,14 +86,15 @@ async def mark_enqueued(conn: asyncpg.Connection, rows: Sequence[Due]) -> None:
 _RELEASE = (
     "UPDATE deliveries w SET blocked_by = NULL, next_attempt_at = now(), enqueued_at = NULL"
     " FROM deliveries b WHERE w.blocked_by = b.id AND b.status <> 'pending'"
-    " AND w.status = 'pending'"
+    " AND w.status = 'pending' AND w.id IN (SELECT id FROM deliveries"
+    "     WHERE blocked_by IS NOT NULL AND {blockers} ORDER BY id FOR UPDATE {skip})"
 )
 
 
 async def release_waiting(conn: asyncpg.Connection) -> None:
     """Let go of rows whose earlier row settled. settle() does it as it goes; this catches
-    the rare row parked just as its blocker settled."""
-    await conn.execute(_RELEASE)
+    the rare row parked just as its blocker settled, and skips rows a job holds."""
+    await conn.execute(_RELEASE.format(blockers="true", skip="SKIP LOCKED"))
 
 
 async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> list[Claimed]:
@@ -119,6 +124,8 @@ async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> 
         "       FROM deliveries x JOIN subscribers s ON s.id = x.subscriber_id"
         "       JOIN status_pages p ON p.id = s.status_page_id WHERE x.id = ANY($1::uuid[])) m"
         " WHERE d.id = m.id AND d.status = 'pending' AND d.blocked_by IS NULL"
+        " AND d.id IN (SELECT id FROM deliveries WHERE id = ANY($1::uuid[])"
+        "     ORDER BY id FOR UPDATE SKIP LOCKED)"
         " AND d.next_attempt_at <= now() + interval '1 second'"
         " AND (d.lease_until IS NULL OR d.lease_until < now())"
         " RETURNING m.moot OR m.blocker IS NOT NULL AS skipped, d.id, d.idempotency_key,"
@@ -157,7 +164,9 @@ async def settle(
             " enqueued_at = CASE WHEN u.status = 'pending' THEN NULL ELSE d.enqueued_at END"
             " FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[])"
             " AS u(id, status, delay, error)"
-            " WHERE d.id = u.id AND (d.status = 'pending' OR u.status = 'delivered')",
+            " WHERE d.id = u.id AND (d.status = 'pending' OR u.status = 'delivered')"
+            " AND d.id IN (SELECT id FROM deliveries WHERE id = ANY($1::uuid[])"
+            "     ORDER BY id FOR UPDATE)",
             [o.id for o in outcomes],
             [o.status for o in outcomes],
             [o.delay for o in outcomes],
@@ -166,7 +175,8 @@ async def settle(
         released = [
             row["id"]
             for row in await conn.fetch(
-                _RELEASE + " AND w.blocked_by = ANY($1::uuid[]) RETURNING w.id",
+                _RELEASE.format(blockers="blocked_by = ANY($1::uuid[])", skip="")
+                + " RETURNING w.id",
                 [o.id for o in outcomes],
             )
         ]

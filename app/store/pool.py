@@ -1,9 +1,34 @@
-"""The asyncpg connection pool."""
+"""Connections to PostgreSQL: the application's pool, and single connections for commands."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import asyncpg
+
+CONNECT_TIMEOUT = 5.0  # asyncpg waits 60 s by default; a command line should not
+
+
+class DatabaseUnreachable(Exception):
+    """PostgreSQL refused or did not answer; the message names where, never a password."""
 
 
 async def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size)
+
+
+async def connect(database_url: str) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(database_url, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        reason = str(error) or type(error).__name__
+        raise DatabaseUnreachable(
+            f"cannot connect to PostgreSQL at {where(database_url)}: {reason}"
+        ) from error
+
+
+def where(database_url: str) -> str:
+    """Host, port and database of a URL, without its credentials; a socket's directory too."""
+    parts = urlsplit(database_url)
+    host = parts.hostname or parse_qs(parts.query).get("host", ["localhost"])[0]
+    return f"{host}:{parts.port or 5432}{parts.path}"

@@ -47,6 +47,22 @@ async def test_a_body_that_is_not_json_is_415(
     assert await event_count(pool) == before + 1
 
 
+async def test_text_with_a_nul_character_is_422(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    before = await event_count(pool)
+    for body in ({"name": "Pay\u0000ments"}, {"name": "ok", "description": "a\u0000"}):
+        response = await client.post("/v1/components", json=body, headers=org.headers)
+        assert response.status_code == 422, body
+        assert response.json()["error"]["code"] == "validation_error"
+    escaped = await client.post(
+        "/v1/components", json={"name": "a literal \\u0000"}, headers=org.headers
+    )
+    assert escaped.status_code == 201
+    assert escaped.json()["data"]["name"] == "a literal \\u0000"
+    assert await event_count(pool) == before
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda children: (
@@ -89,6 +105,7 @@ async def test_random_json_never_causes_a_5xx_and_only_2xx_appends(
     @settings(
         max_examples=60,
         deadline=None,
+        derandomize=True,  # the same cases on every run, so CI cannot flicker
         suppress_health_check=[HealthCheck.function_scoped_fixture],
     )
     @given(target=st.sampled_from(targets), document=documents)

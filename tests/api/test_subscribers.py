@@ -21,8 +21,8 @@ SECRET_KEY = "api-test-secret-key-0123456789abcdefghij"
 
 
 @pytest.fixture
-async def client(database: str) -> AsyncIterator[AsyncTestClient]:
-    settings = Settings(database_url=database, secret_key=SECRET_KEY)
+async def client(database: str, redis_url: str) -> AsyncIterator[AsyncTestClient]:
+    settings = Settings(database_url=database, redis_url=redis_url, secret_key=SECRET_KEY)
     async with AsyncTestClient(create_app(settings)) as client:
         yield client
 
@@ -270,9 +270,12 @@ async def test_removing_a_subscriber_cancels_what_it_is_owed(
     assert await pool.fetchval("SELECT status FROM deliveries") == "cancelled"
 
 
-async def test_webhooks_need_the_secret_key_configured(database: str, make_key: KeyMaker) -> None:
+async def test_webhooks_need_the_secret_key_configured(
+    database: str, redis_url: str, make_key: KeyMaker
+) -> None:
     headers = await make_key()
-    async with AsyncTestClient(create_app(Settings(database_url=database))) as client:
+    settings = Settings(database_url=database, redis_url=redis_url)
+    async with AsyncTestClient(create_app(settings)) as client:
         page = await client.post(
             "/v1/status-pages", json={"name": "Acme", "slug": "acme"}, headers=headers
         )

@@ -35,13 +35,13 @@ STARTUP_TIMEOUT = 15.0
 
 
 @pytest.fixture
-async def live_server(database: str) -> AsyncIterator[str]:
+async def live_server(database: str, redis_url: str) -> AsyncIterator[str]:
     """Herald under uvicorn in a thread on 127.0.0.1, on this test's database; yields its URL."""
     # Bound here and handed to uvicorn, so no other process can take the port in between.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(Settings(database_url=database, port=port))
+    app = create_app(Settings(database_url=database, redis_url=redis_url, port=port))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -7,11 +7,11 @@ import asyncio
 import asyncpg
 
 from app.store.migrate import BASELINE, migrate
-from tests.conftest import scratch_database
+from tests.conftest import Services, scratch_database
 
 
-async def test_migrate_twice_applies_once() -> None:
-    async with scratch_database() as url:
+async def test_migrate_twice_applies_once(services: Services) -> None:
+    async with scratch_database(admin_url=services.admin_url) as url:
         conn = await asyncpg.connect(url)
         try:
             assert await migrate(conn) == [BASELINE]
@@ -22,8 +22,8 @@ async def test_migrate_twice_applies_once() -> None:
             await conn.close()
 
 
-async def test_concurrent_migrations_serialize() -> None:
-    async with scratch_database() as url:
+async def test_concurrent_migrations_serialize(services: Services) -> None:
+    async with scratch_database(admin_url=services.admin_url) as url:
         conns = [await asyncpg.connect(url) for _ in range(4)]
         try:
             results = await asyncio.gather(*(migrate(conn) for conn in conns))

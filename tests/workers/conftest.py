@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from app.api.app import create_app
 from app.config import Settings
 from tests.api.conftest import org  # noqa: F401 - the organization fixture, shared
+from tests.conftest import Services
 from tests.workers.services import Mailbox, Receiver, RedisServer
 from workers.runner import work
 
@@ -21,8 +22,8 @@ SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 
 
 @pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
+def redis_server(services: Services) -> Iterator[RedisServer]:
+    server = RedisServer(services.redis_binary)
     server.start()
     yield server
     server.remove()
@@ -30,6 +31,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
+    """This directory's tests use their own redis-server, emptied before each test."""
     client = redis.Redis(port=redis_server.port)
     client.flushall()
     client.close()

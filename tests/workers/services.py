@@ -9,75 +9,29 @@ import hmac
 import json
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import msgspec
-import redis
 import uvicorn
 from aiosmtpd.controller import Controller
+
+from app.embedded import RedisProcess, free_port
 
 TOLERANCE = 300  # seconds, as the README's verification snippet uses
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
+class RedisServer(RedisProcess):
     """A redis-server process of the test's own, stoppable without disturbing anyone else."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="herald-redis-")
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-        client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
+    def __init__(self, binary: str = "redis-server") -> None:
+        super().__init__(binary, Path(tempfile.mkdtemp(prefix="herald-redis-")))
 
     def remove(self) -> None:
         self.stop()

@@ -18,7 +18,7 @@ from app.store.bodies import save_body
 from app.store.dispatch_log import DISPATCH_LOCK_KEY
 from app.store.event_store import EventMetadata, append, lock_stream, read_stream
 from tests.api.conftest import Org, open_incident
-from tests.conftest import ADMIN_URL
+from tests.conftest import Services
 from tests.workers.conftest import StartWorker
 from tests.workers.helpers import add_webhook, post_update
 from tests.workers.services import Receiver, eventually
@@ -176,11 +176,11 @@ async def test_a_subscriber_confirmed_after_an_update_is_not_told_of_it(
 
 
 async def test_a_transaction_open_in_another_database_does_not_hold_the_dispatcher_back(
-    client: AsyncTestClient, org: Org, pool: asyncpg.Pool, receiver: Receiver
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool, receiver: Receiver, services: Services
 ) -> None:
     await add_webhook(client, org, receiver, "/hook")
     incident = await open_incident(client, org)
-    elsewhere = await asyncpg.connect(ADMIN_URL)
+    elsewhere = await asyncpg.connect(services.admin_url)
     try:
         async with elsewhere.transaction():
             await elsewhere.fetchval("SELECT pg_current_xact_id()")  # holds an xid, idle

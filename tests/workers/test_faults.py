@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from app.config import Settings
 from tests.api.conftest import Org, open_incident
+from tests.conftest import Services
 from tests.workers.helpers import add_webhook, post_update
 from tests.workers.services import Receiver, RedisServer, eventually
 
@@ -28,8 +29,8 @@ RUN_WORKER = (
 
 
 @pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
+def own_redis(services: Services) -> Iterator[RedisServer]:
+    server = RedisServer(services.redis_binary)
     server.start()
     yield server
     server.remove()

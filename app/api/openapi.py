@@ -1,0 +1,177 @@
+"""The OpenAPI document's request bodies, error responses and examples.
+
+Handlers read their bodies themselves (so that 404 comes before 422), which leaves litestar
+nothing to describe them from: this module adds each write's body schema, taken from the same
+msgspec types that decode it, and its error answers in the dialect's own shape, with examples
+from the reference documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, RequestBody
+
+from app.api.compat.incidentio import CreateUpdateIn
+from app.api.compat.uptimeio import AddUpdateIn
+from app.api.v1.schemas import (
+    CreateComponent,
+    CreateIncident,
+    CreateStatusPage,
+    EditIncidentIn,
+    EditStatusPage,
+    PostUpdateIn,
+)
+from app.api.v1.subscriber_schemas import CreateSubscriber
+
+Dialect = Literal["v1", "incidentio", "uptimeio"]
+
+RULES = (
+    "incident_resolved",
+    "update_must_carry_body_or_status_change",
+    "body_required_for_public",
+    "invalid_status_transition",
+    "component_statuses_on_resolve",
+    "no_public_surface",
+)
+COMMON = {
+    401: ("not_authorized",),
+    403: ("forbidden",),
+    409: ("idempotency_key_in_flight",),
+    413: ("payload_too_large",),
+    415: ("unsupported_media_type",),
+    422: ("validation_error", "idempotency_key_invalid", "idempotency_key_reused"),
+    429: ("rate_limited",),
+    500: ("server_error",),
+}
+
+
+class Operation(msgspec.Struct, frozen=True, kw_only=True):
+    body: type | None = None
+    example: dict[str, Any] | None = None
+    errors: dict[int, tuple[str, ...]] = {}
+    dialect: Dialect = "v1"
+
+
+V1_UPDATE_EXAMPLE = {
+    "body": "We have identified the cause as a misconfigured rate limit on the payment gateway."
+    " Working on a rollback now.",
+    "statusChange": "identified",
+    "visibility": "public",
+}
+INCIDENTIO_EXAMPLE = {
+    "component_statuses": [
+        {"component_id": "01FCNDV6P870EA6S7TK1DSYDG2", "component_status": "operational"}
+    ],
+    "incident_status": "investigating",
+    "message": "The fix has been deployed and we are monitoring the situation. Some users may"
+    " still experience intermittent issues.",
+    "notify_subscribers": True,
+    "status_page_incident_id": "01FCNDV6P870EA6S7TK1DSYDG1",
+}
+UPTIMEIO_EXAMPLE = {
+    "message": "We have identified the root cause - a misconfigured load balancer."
+    " We are implementing a fix now.",
+    "status": "identified",
+}
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("/v1/incidents", "post"): Operation(
+        body=CreateIncident,
+        example={
+            "title": "Payments elevated error rate",
+            "severity": "critical",
+            "ownerScheduleId": "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+            "componentIds": ["6ba7b810-9dad-11d1-80b4-00c04fd430c8"],
+        },
+    ),
+    ("/v1/incidents/{incident_id}", "patch"): Operation(
+        body=EditIncidentIn,
+        example={"severity": "major"},
+        errors={400: ("incident_resolved",), 404: ("not_found",)},
+    ),
+    ("/v1/incidents/{incident_id}/updates", "post"): Operation(
+        body=PostUpdateIn,
+        example=V1_UPDATE_EXAMPLE,
+        errors={400: ("invalid_json", *RULES), 404: ("not_found",)},
+    ),
+    ("/v1/incidents/{incident_id}/updates/{update_id}/redact", "post"): Operation(
+        errors={400: ("already_redacted",), 404: ("not_found",)},
+    ),
+    ("/v1/components", "post"): Operation(body=CreateComponent, example={"name": "Payments API"}),
+    ("/v1/status-pages", "post"): Operation(
+        body=CreateStatusPage,
+        example={"name": "Acme", "slug": "acme", "componentIds": [], "published": True},
+        errors={409: ("slug_taken",)},
+    ),
+    ("/v1/status-pages/{page_id}", "patch"): Operation(
+        body=EditStatusPage,
+        example={"published": True},
+        errors={404: ("not_found",), 409: ("slug_taken",)},
+    ),
+    ("/v1/status-pages/{page_id}/subscribers", "post"): Operation(
+        body=CreateSubscriber,
+        example={"channel": "webhook", "url": "https://hooks.example.com/herald"},
+        errors={404: ("not_found",)},
+    ),
+    ("/v1/status-pages/{page_id}/deliveries/{delivery_id}/retry", "post"): Operation(
+        errors={404: ("not_found",), 409: ("delivery_not_retryable",)},
+    ),
+    ("/v2/status_page_incident_updates", "post"): Operation(
+        body=CreateUpdateIn,
+        example=INCIDENTIO_EXAMPLE,
+        errors={404: ("not_found",), 422: ("is_required", "is_invalid", *RULES)},
+        dialect="incidentio",
+    ),
+    (
+        "/api/projects/{project_id}/status-pages/{status_page_id}/incidents/{incident_id}/updates",
+        "post",
+    ): Operation(
+        body=AddUpdateIn,
+        example=UPTIMEIO_EXAMPLE,
+        errors={400: ("VALIDATION_ERROR",), 404: ("NOT_FOUND",)},
+        dialect="uptimeio",
+    ),
+}
+
+
+def _error_example(dialect: Dialect, status: int, code: str) -> dict[str, Any]:
+    match dialect:
+        case "v1":
+            return {"error": {"code": code, "message": "…", "requestId": "req_…"}}
+        case "incidentio":
+            return {
+                "type": "validation_error" if status == 422 else code,
+                "status": status,
+                "request_id": "req_…",
+                "errors": [{"code": code, "message": "…"}],
+            }
+        case "uptimeio":
+            return {"success": False, "error": {"code": code.upper(), "message": "…"}}
+
+
+def document_api(openapi: OpenAPI) -> None:
+    components = openapi.components.schemas
+    for (path, method), described in OPERATIONS.items():
+        operation = getattr(openapi.paths[path], method)
+        if described.body is not None:
+            (schema,), definitions = msgspec.json.schema_components(
+                [described.body], ref_template="#/components/schemas/{name}"
+            )
+            components.update(definitions)
+            operation.request_body = RequestBody(
+                required=True,
+                content={
+                    "application/json": OpenAPIMediaType(schema=schema, example=described.example)
+                },
+            )
+        for status, codes in sorted((COMMON | described.errors).items()):
+            operation.responses[str(status)] = OpenAPIResponse(
+                description=", ".join(f"`{code}`" for code in codes),
+                content={
+                    "application/json": OpenAPIMediaType(
+                        example=_error_example(described.dialect, status, codes[0])
+                    )
+                },
+            )

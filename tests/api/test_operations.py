@@ -1,0 +1,121 @@
+"""What operators rely on: probes, metrics, logs with request ids, the API document, compose."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+from litestar.testing import AsyncTestClient
+
+from app.logs import JsonFormatter, configure_logging
+from tests.api.conftest import Org, open_incident
+from tests.conftest import Services
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_probes(client: AsyncTestClient, database: str, services: Services) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "alive"}
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+    name = urlsplit(database).path.lstrip("/")  # an embedded server's URL ends in ?host=
+    admin = await asyncpg.connect(services.admin_url)
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["status"] == "unavailable"
+        assert (await client.get("/healthz")).status_code == 200  # alive, just not ready
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+
+
+async def test_metrics(client: AsyncTestClient, org: Org) -> None:
+    incident = await open_incident(client, org)
+    await client.post(
+        f"/v1/incidents/{incident['id']}/updates",
+        json={"visibility": "internal", "statusChange": "identified"},
+        headers=org.headers,
+    )
+    text = (await client.get("/metrics")).text
+    assert 'herald_events_appended_total{type="UpdatePosted"} 1.0' in text
+    assert 'herald_events_appended_total{type="StatusChanged"} 1.0' in text
+    assert (
+        'herald_http_request_duration_seconds_count{method="POST",'
+        'route="/v1/incidents/{incident_id}/updates",status="201"} 1.0'
+    ) in text
+    assert "herald_dispatcher_lag_events " in text
+    assert "herald_delivery_queue_depth " in text
+
+
+async def test_log_lines_carry_the_request_id(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    configure_logging("json")  # installs the request id filter on the root handler
+    root_handler = logging.getLogger().handlers[0]
+    handler.filters = root_handler.filters
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("herald.api")
+    logger.addHandler(handler)
+    try:
+        await pool.execute("ALTER TABLE incidents RENAME TO incidents_gone")  # a 500 to log
+        response = await client.get("/v1/incidents", headers=org.headers)
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 500
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert line["level"] == "error" and "exception" in line
+
+
+async def test_unrouted_paths_answer_with_a_request_id(client: AsyncTestClient) -> None:
+    response = await client.get("/no/such/path")
+    assert response.status_code == 404
+    assert response.json()["error"]["requestId"] == response.headers["x-request-id"]
+    assert response.headers["x-request-id"].startswith("req_")
+
+
+async def test_the_api_document_describes_every_write(client: AsyncTestClient) -> None:
+    assert (await client.get("/schema")).status_code == 200
+    document = (await client.get("/schema/openapi.json")).json()
+    writes = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in ("post", "patch") and not path.startswith("/status/")
+    ]
+    assert writes
+    for path, method, operation in writes:
+        for status in ("401", "403", "409", "422", "429"):
+            assert status in operation["responses"], (path, method, status)
+        if not path.endswith(("/redact", "/retry")):
+            assert "requestBody" in operation, (path, method)
+    update = document["paths"]["/v1/incidents/{incident_id}/updates"]["post"]
+    assert update["requestBody"]["content"]["application/json"]["example"]["visibility"]
+    assert "no_public_surface" in update["responses"]["400"]["description"]
+    assert "PostUpdateIn" in document["components"]["schemas"]
+
+
+def test_compose_file_is_valid() -> None:
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "check_jsonschema",
+            "--builtin-schema", "vendor.compose-spec", str(ROOT / "compose.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
