@@ -1,7 +1,7 @@
-"""One incident, three dialects: the same updates whoever posted them.
+"""One incident, three dialects: the same updates whoever posted them, read through v1.
 
-The public status page and notifications are being built alongside this; until they land, the
-v1 reads are the view every dialect's updates are checked through.
+The status page and notifications are checked across dialects in
+tests/workers/test_cross_dialect.py.
 """
 
 from __future__ import annotations
