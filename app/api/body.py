@@ -65,7 +65,11 @@ def decode_body(raw: bytes, into: type[T]) -> T:
     try:
         return msgspec.json.decode(raw, type=into)
     except msgspec.ValidationError as error:
-        document = msgspec.json.decode(raw)
+        try:
+            document = msgspec.json.decode(raw)
+        except msgspec.DecodeError as malformed:
+            # A valid value followed by junk fails typing first; it is still malformed JSON.
+            raise InvalidJson(f"The request body is not valid JSON: {malformed}") from malformed
         fields = (
             _every_field_error(document, into)
             if isinstance(document, dict)

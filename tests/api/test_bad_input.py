@@ -126,3 +126,14 @@ async def test_random_json_never_causes_a_5xx_and_only_2xx_appends(
         if not 200 <= response.status_code < 300:
             assert await event_count(pool) == before, (method, path, document)
     assert len(examples) == 60
+
+
+async def test_a_value_followed_by_junk_is_invalid_json(client: AsyncTestClient, org: Org) -> None:
+    for raw in (b"{}x", b"2x", b'{"name": "A"} trailing'):
+        response = await client.post(
+            "/v1/components",
+            content=raw,
+            headers={**org.headers, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, raw
+        assert response.json()["error"]["code"] == "invalid_json"

@@ -1,0 +1,191 @@
+"""Fan-out of one update to N webhooks, measured end to end on this machine.
+
+    uv run python -m bench.fanout --subscribers 10000 [--workers 1]
+
+Everything is local and bounded: a scratch database, a redis-server of its own, a receiver
+process on 127.0.0.1 and `herald worker` processes; it stops by itself (--timeout) and cleans
+up. It prints the time from the update's commit to the last delivery row settling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+
+import asyncpg
+import httpx
+from litestar.testing import AsyncTestClient
+
+from app.api.app import create_app
+from app.config import Settings
+from app.crypto import Keys, new_webhook_secret
+from app.ids import new_id
+from app.store.api_keys import create_api_key
+from app.store.migrate import migrate
+from tests.conftest import scratch_database
+from tests.workers.services import RedisServer, free_port
+
+SECRET_KEY = "bench-secret-key-bench-secret-key-bench"
+
+
+async def setup(settings: Settings, receiver_port: int, subscribers: int) -> tuple[dict, str]:
+    conn = await asyncpg.connect(settings.database_url)
+    await migrate(conn)
+    key = await create_api_key(conn, "acme", "Bench", ("incidents:write", "subscribers:write"))
+    headers = {"Authorization": f"Bearer {key}"}
+    async with AsyncTestClient(create_app(settings)) as client:
+        component = await client.post("/v1/components", json={"name": "API"}, headers=headers)
+        component_id = component.json()["data"]["id"]
+        page = await client.post(
+            "/v1/status-pages",
+            json={
+                "name": "Acme",
+                "slug": "acme",
+                "componentIds": [component_id],
+                "published": True,
+            },
+            headers=headers,
+        )
+        page_id = page.json()["data"]
+        incident = await client.post(
+            "/v1/incidents",
+            json={"title": "Bench", "severity": "major", "componentIds": [component_id]},
+            headers=headers,
+        )
+    secret = Keys(SECRET_KEY).encrypt(new_webhook_secret())
+    confirmed = await conn.fetchval("SELECT now()")
+    await conn.copy_records_to_table(
+        "subscribers",
+        columns=[
+            "id",
+            "organization_id",
+            "status_page_id",
+            "channel",
+            "target",
+            "secret_encrypted",
+            "confirmed_at",
+        ],
+        records=[
+            (
+                new_id(),
+                uuid.UUID(page_id["organizationId"]),
+                uuid.UUID(page_id["id"]),
+                "webhook",
+                f"http://127.0.0.1:{receiver_port}/hooks/{n}",
+                secret,
+                confirmed,
+            )
+            for n in range(subscribers)
+        ],
+    )
+    await conn.close()
+    return headers, incident.json()["data"]["id"]
+
+
+async def measure(args: argparse.Namespace) -> dict:
+    """One fan-out, end to end; returns its figures."""
+    redis = RedisServer()
+    redis.start()
+    receiver_port = free_port()
+    receiver = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.receiver", str(receiver_port)
+    )
+    workers: list[asyncio.subprocess.Process] = []
+    try:
+        async with scratch_database() as url:
+            settings = Settings(
+                database_url=url,
+                redis_url=redis.url,
+                secret_key=SECRET_KEY,
+                webhook_allow_private=True,
+                worker_max_jobs=args.max_jobs,
+                delivery_batch=args.batch,
+            )
+            headers, incident_id = await setup(settings, receiver_port, args.subscribers)
+            code = (
+                "from app.config import Settings; from workers.runner import run; "
+                f"run(Settings(database_url={url!r}, redis_url={redis.url!r}, "
+                f"secret_key={SECRET_KEY!r}, webhook_allow_private=True, "
+                f"worker_max_jobs={args.max_jobs}, delivery_batch={args.batch}))"
+            )
+            if args.profile:
+                code = (
+                    "import cProfile, atexit; _p = cProfile.Profile(); _p.enable(); "
+                    f"atexit.register(lambda: (_p.disable(), _p.dump_stats({args.profile!r}))); "
+                    + code
+                )
+            workers = [
+                await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", code, stderr=asyncio.subprocess.DEVNULL
+                )
+                for _ in range(args.workers)
+            ]
+            await asyncio.sleep(2)  # let the workers connect
+            async with AsyncTestClient(create_app(settings)) as client:
+                started = time.monotonic()
+                response = await client.post(
+                    f"/v1/incidents/{incident_id}/updates",
+                    json={"visibility": "public", "body": "Bench update."},
+                    headers=headers,
+                )
+                assert response.status_code == 201, response.text
+            conn = await asyncpg.connect(url)
+            first = None
+            while time.monotonic() - started < args.timeout:
+                done = await conn.fetchval(
+                    "SELECT count(*) FROM deliveries WHERE status <> 'pending'"
+                )
+                if done and first is None:
+                    first = time.monotonic() - started
+                if done >= args.subscribers:
+                    break
+                await asyncio.sleep(0.1)
+            elapsed = time.monotonic() - started
+            delivered = await conn.fetchval(
+                "SELECT count(*) FROM deliveries WHERE status = 'delivered'"
+            )
+            await conn.close()
+            async with httpx.AsyncClient() as http:
+                received = (await http.get(f"http://127.0.0.1:{receiver_port}/count")).text
+            return {
+                "first": first,
+                "delivered": delivered,
+                "elapsed": elapsed,
+                "rate": delivered / elapsed,
+                "received": int(received),
+            }
+    finally:
+        for process in [*workers, receiver]:
+            process.terminate()
+            await process.wait()
+        redis.remove()
+
+
+def options(**overrides: object) -> argparse.Namespace:
+    """The command line's defaults with `overrides`, for bench/__main__.py."""
+    return argparse.Namespace(**{**vars(PARSER.parse_args([])), **overrides})
+
+
+async def main(args: argparse.Namespace) -> None:
+    figures = await measure(args)
+    print(
+        f"{args.subscribers} webhooks, {args.workers} worker(s), batch {args.batch}, "
+        f"max_jobs {args.max_jobs}: first settled after {figures['first']:.2f} s, "
+        f"{figures['delivered']} delivered in {figures['elapsed']:.2f} s "
+        f"({figures['rate']:.0f}/s); receiver saw {figures['received']} distinct keys"
+    )
+
+
+PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+PARSER.add_argument("--subscribers", type=int, default=10_000)
+PARSER.add_argument("--workers", type=int, default=1)
+PARSER.add_argument("--batch", type=int, default=50)
+PARSER.add_argument("--max-jobs", type=int, default=20)
+PARSER.add_argument("--timeout", type=float, default=300)
+PARSER.add_argument("--profile", help="write the worker's cProfile stats to this file")
+
+if __name__ == "__main__":
+    asyncio.run(main(PARSER.parse_args()))
