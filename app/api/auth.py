@@ -9,6 +9,11 @@ from litestar.handlers import BaseRouteHandler
 from app.api.errors import Forbidden, NoCredentials, NotAuthorized, RateLimited
 from app.store.api_keys import Principal, find_principal
 
+# What a route handler names in `opt` for require_scope.
+READ = {"scope": "read"}
+WRITE = {"scope": "incidents:write"}
+SUBSCRIBERS = {"scope": "subscribers:write"}
+
 
 def _presented_key(connection: ASGIConnection) -> str | None:
     authorization = connection.headers.get("authorization", "")

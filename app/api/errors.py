@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from uuid import UUID
 
 from app.domain.errors import FieldPath
 
@@ -92,3 +93,11 @@ class RateLimited(RequestError):
         self.key_name = key_name
         self.limit = limit
         self.retry_after = retry_after
+
+
+def parse_id(raw: str, what: str) -> UUID:
+    """Path ids that are not UUIDs name nothing that exists: 404, like an unknown one."""
+    try:
+        return UUID(raw)
+    except ValueError as error:
+        raise NotFound(f"No {what} with the given ID exists in your organization.") from error

@@ -16,12 +16,13 @@ import msgspec
 from litestar import Controller, Request, Response, Router, post
 from litestar.di import NamedDependency
 
+from app.api.auth import WRITE
 from app.api.body import decode_json
 from app.api.compat import dialect_router
 from app.api.compat.incidentio_errors import EXCEPTION_HANDLERS
+from app.api.errors import parse_id
 from app.api.idempotency import write_once
 from app.api.run import run_command
-from app.api.v1.catalog import WRITE, parse_id
 from app.domain.commands import PostUpdate
 from app.domain.values import ComponentState, ComponentStatus, IncidentStatus
 from app.ids import new_id

@@ -17,13 +17,13 @@ from litestar import Controller, Request, Response, Router, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from app.api.auth import WRITE
 from app.api.body import decode_json
 from app.api.compat import dialect_router
 from app.api.compat.uptimeio_errors import EXCEPTION_HANDLERS, INCIDENT_NOT_FOUND
 from app.api.errors import NotFound
 from app.api.idempotency import write_once
 from app.api.run import run_command
-from app.api.v1.catalog import WRITE
 from app.domain.commands import PostUpdate
 from app.domain.values import IncidentStatus
 from app.ids import new_id

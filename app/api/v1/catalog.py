@@ -10,8 +10,9 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
+from app.api.auth import READ, WRITE
 from app.api.body import decode_json
-from app.api.errors import NotFound
+from app.api.errors import NotFound, parse_id
 from app.api.idempotency import Render, write_once
 from app.api.pagination import next_cursor, page_request
 from app.api.v1.schemas import (
@@ -23,17 +24,6 @@ from app.api.v1.schemas import (
 )
 from app.store import catalog
 from app.store.api_keys import Principal
-
-READ = {"scope": "read"}
-WRITE = {"scope": "incidents:write"}
-
-
-def parse_id(raw: str, what: str) -> UUID:
-    """Path ids that are not UUIDs name nothing that exists: 404, like an unknown one."""
-    try:
-        return UUID(raw)
-    except ValueError as error:
-        raise NotFound(f"No {what} with the given ID exists in your organization.") from error
 
 
 async def _status_page(request: Request, principal: Principal, page_id: UUID) -> catalog.StatusPage:

@@ -15,12 +15,12 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
+from app.api.auth import READ, WRITE
 from app.api.body import decode_json
-from app.api.errors import NotFound, RequestInvalid
+from app.api.errors import NotFound, RequestInvalid, parse_id
 from app.api.idempotency import Render, write_once
 from app.api.pagination import next_cursor, page_request
 from app.api.run import run_command
-from app.api.v1.catalog import READ, WRITE, parse_id
 from app.api.v1.schemas import (
     AuditEntryOut,
     CreateIncident,

@@ -12,10 +12,11 @@ from litestar import Controller, Request, Router, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
+from app.api.auth import SUBSCRIBERS
 from app.api.body import decode_json
-from app.api.errors import NotFound, RequestInvalid
+from app.api.errors import NotFound, RequestInvalid, parse_id
 from app.api.pagination import next_cursor, page_request
-from app.api.v1.catalog import find_status_page, parse_id
+from app.api.v1.catalog import find_status_page
 from app.api.v1.subscriber_schemas import (
     CreateSubscriber,
     DeliveryOut,
@@ -29,7 +30,6 @@ from app.domain.notifications import DeliveryStatus
 from app.store import deliveries, subscribers
 from app.store.api_keys import Principal
 
-SCOPE = {"scope": "subscribers:write"}
 STATUSES = get_args(DeliveryStatus)
 
 
@@ -51,7 +51,7 @@ def notification_dependencies(settings: Settings) -> dict[str, Provide]:
 class SubscriberController(Controller):
     path = "/{page_id:str}/subscribers"
 
-    @post("/", opt=SCOPE, status_code=201)
+    @post("/", opt=SUBSCRIBERS, status_code=201)
     async def create(
         self,
         request: Request,
@@ -79,7 +79,7 @@ class SubscriberController(Controller):
             )
         return {"data": SubscriberOut.of(subscriber, secret)}
 
-    @get("/", opt=SCOPE)
+    @get("/", opt=SUBSCRIBERS)
     async def list(
         self,
         request: Request,
@@ -109,7 +109,7 @@ class SubscriberController(Controller):
             raise NotFound("No subscriber with the given ID exists on this status page.")
         return subscriber
 
-    @get("/{subscriber_id:str}", opt=SCOPE)
+    @get("/{subscriber_id:str}", opt=SUBSCRIBERS)
     async def show(
         self,
         request: Request,
@@ -120,7 +120,7 @@ class SubscriberController(Controller):
         subscriber = await self._find(request, principal, page_id, subscriber_id)
         return {"data": SubscriberOut.of(subscriber)}
 
-    @delete("/{subscriber_id:str}", opt=SCOPE, status_code=204)
+    @delete("/{subscriber_id:str}", opt=SUBSCRIBERS, status_code=204)
     async def remove(
         self,
         request: Request,
@@ -136,7 +136,7 @@ class SubscriberController(Controller):
 class DeliveryController(Controller):
     path = "/{page_id:str}/deliveries"
 
-    @get("/", opt=SCOPE)
+    @get("/", opt=SUBSCRIBERS)
     async def list(
         self,
         request: Request,
@@ -161,7 +161,7 @@ class DeliveryController(Controller):
             "nextCursor": next_cursor(rows, window.limit, lambda row: row.id),
         }
 
-    @post("/{delivery_id:str}/retry", opt=SCOPE, status_code=200)
+    @post("/{delivery_id:str}/retry", opt=SUBSCRIBERS, status_code=200)
     async def retry(
         self,
         request: Request,
