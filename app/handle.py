@@ -6,6 +6,7 @@ update bodies and projections in step, all before the transaction commits.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from uuid import UUID
 
 import asyncpg
@@ -53,8 +54,12 @@ async def handle(
     organization_id: UUID,
     metadata: EventMetadata,
 ) -> Handled:
-    """Run `command` for `organization_id`; raises DomainError and appends nothing on a rule."""
-    async with conn.transaction():
+    """Run `command` for `organization_id`; raises DomainError and appends nothing on a rule.
+
+    Inside a caller's transaction it adds no savepoint: every rule is decided before the first
+    write, so a DomainError leaves nothing of this command to roll back.
+    """
+    async with nullcontext() if conn.is_in_transaction() else conn.transaction():
         await lock_stream(conn, command.incident_id)
         history = await read_stream(conn, command.incident_id)
         state = fold(history)

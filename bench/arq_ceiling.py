@@ -8,13 +8,13 @@ queue's own ceiling on this machine.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 
 from arq import Worker, create_pool
 from arq.connections import RedisSettings
 from arq.worker import func
 
+from app import event_loop
 from tests.workers.services import RedisServer
 from workers.settings import POLL_DELAY
 
@@ -59,4 +59,4 @@ if __name__ == "__main__":
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--max-jobs", type=int, default=20)
     args = parser.parse_args()
-    print(asyncio.run(measure(args.jobs, args.max_jobs)))
+    print(event_loop.run(measure(args.jobs, args.max_jobs)))

@@ -12,6 +12,7 @@ from arq.connections import ArqRedis
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
+from app import event_loop
 from app.config import Settings
 from workers.context import open_context
 from workers.dispatcher import run_dispatcher
@@ -85,4 +86,4 @@ def run(settings: Settings) -> None:
             loop.add_signal_handler(signum, stop.set)
         await work(settings, stop)
 
-    asyncio.run(main())
+    event_loop.run(main())

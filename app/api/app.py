@@ -35,7 +35,7 @@ MAX_BODY_BYTES = 1024 * 1024
 def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
-        app.state.pool = await create_pool(settings.database_url)
+        app.state.pool = await create_pool(settings.database_url, keeps_session_state=False)
         # Short timeouts: a dead Redis must cost a request milliseconds, since the limiter then
         # lets it through anyway.
         redis = Redis.from_url(settings.redis_url, socket_timeout=0.05, socket_connect_timeout=0.05)

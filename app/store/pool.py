@@ -13,8 +13,21 @@ class DatabaseUnreachable(Exception):
     """PostgreSQL refused or did not answer; the message names where, never a password."""
 
 
-async def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size)
+async def create_pool(
+    database_url: str, *, min_size: int = 1, max_size: int = 10, keeps_session_state: bool = True
+) -> asyncpg.Pool:
+    """`keeps_session_state=False` is for code that leaves nothing on a session (no LISTEN,
+    SET or session advisory lock): asyncpg then skips its reset query, a round trip on every
+    release, and only rolls back a transaction left open."""
+    reset = None if keeps_session_state else _roll_back_only
+    return await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, reset=reset
+    )
+
+
+async def _roll_back_only(conn: asyncpg.Connection) -> None:
+    """Nothing beyond what asyncpg's pool does before calling this: roll back an open
+    transaction and drop listeners."""
 
 
 async def connect(database_url: str) -> asyncpg.Connection:

@@ -17,7 +17,7 @@ from app.handle import fold
 from app.store.codec import decode_event
 from app.store.event_store import RecordedEvent
 from app.store.migrate import SCHEMA_PATH
-from app.store.projections import project
+from app.store.projections import copy_projected, rows_for
 
 PROJECTION_TABLES = ("incidents", "incident_updates", "component_intervals")
 SHADOW = "herald_rebuild"
@@ -47,11 +47,13 @@ async def _replay(conn: asyncpg.Connection, stream_ids: list[UUID]) -> int:
                 recorded_at=row["recorded_at"],
             )
         )
+    projected = []
     for history in streams.values():
         incident = fold(history)
         assert incident is not None
         events = [item.event for item in history]
-        await project(conn, incident, history[-1].version, events, events)
+        projected.append(rows_for(incident, history[-1].version, events, events))
+    await copy_projected(conn, projected)
     return len(rows)
 
 

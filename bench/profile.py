@@ -1,0 +1,135 @@
+"""Where a Herald server spends its time under load: py-spy samples the server process while
+wrk drives one hot path, and writes a flame graph (SVG) and py-spy's top functions.
+
+    uv run --group bench python -m bench.profile command [--seconds 15] [--connections 16]
+    uv run --group bench python -m bench.profile reads
+
+py-spy reads the process from outside, so the figures include no profiler overhead in the
+server; it needs ptrace, which root has here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from bench.command_path import BODY
+from bench.harness import serve, wrk
+from bench.world import world
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def server_pid(url: str) -> int:
+    """The pid listening on `url`'s port (serve() keeps its Popen to itself)."""
+    port = url.rsplit(":", 1)[1]
+    out = subprocess.run(
+        ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    return int(out.split("pid=", 1)[1].split(",", 1)[0])
+
+
+def record(pid: int, seconds: int, output: Path, fmt: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            "py-spy",
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "200",
+            "--format",
+            fmt,
+            "--output",
+            str(output),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def profile(path: str, url: str, env: dict[str, str], args: argparse.Namespace) -> None:
+    pid = server_pid(url)
+    wrk(url + ("" if env else path), connections=4, duration=2, env=env)  # warm up
+    RESULTS.mkdir(exist_ok=True)
+    svg = RESULTS / f"profile-{args.path}.svg"
+    raw = Path(tempfile.mkdtemp(prefix="herald-profile-")) / "samples.txt"
+    spies = [record(pid, args.seconds, svg, "flamegraph"), record(pid, args.seconds, raw, "raw")]
+    load: dict = {}
+    thread = threading.Thread(
+        target=lambda: load.update(
+            load=wrk(
+                url + ("" if env else path),
+                connections=args.connections,
+                duration=args.seconds,
+                env=env,
+            )
+        )
+    )
+    thread.start()
+    thread.join()
+    for spy in spies:
+        spy.wait()
+    figures = load["load"]
+    print(
+        f"{figures.rate:.0f} req/s while sampled ({figures.errors} errors or non-2xx), "
+        f"p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms; flame graph: {svg}"
+    )
+    print_top(raw, args.top)
+
+
+def print_top(raw: Path, top: int) -> None:
+    """Self and total sample shares per function, from py-spy's collapsed stacks."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        samples += n
+        frames = stack.split(";")
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + n
+    for title, table in (("self", own), ("total", total)):
+        print(f"-- top {top} by {title} time ({samples} samples)")
+        for frame, n in sorted(table.items(), key=lambda item: -item[1])[:top]:
+            print(f"{100 * n / samples:5.1f}%  {frame}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with world(args.incidents) as data:
+        with tempfile.TemporaryDirectory(prefix="herald-bench-") as work:
+            if args.path == "command":
+                ids = data.write_ids(Path(work, "ids"))
+                env = {
+                    "WRK_IDS": str(ids),
+                    "WRK_PATH": "/v1/incidents/%s/updates",
+                    "WRK_BODY": BODY,
+                    "WRK_KEY": data.key,
+                }
+                path = ""
+            else:
+                env = {}
+                path = f"/status/{data.slug}/api/v2/summary.json"
+            with serve("bench.harness:herald_app", data.env()) as url:
+                await asyncio.to_thread(profile, path, url, env, args)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", choices=("command", "reads"))
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--incidents", type=int, default=1000)
+    parser.add_argument("--top", type=int, default=25)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main(parser.parse_args()))
