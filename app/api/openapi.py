@@ -2,8 +2,9 @@
 
 Handlers read their bodies themselves (so that 404 comes before 422), which leaves litestar
 nothing to describe them from: this module adds each write's body schema, taken from the same
-msgspec types that decode it, and its error answers in the dialect's own shape, with examples
-from the reference documents.
+msgspec types that decode it, and every operation's error answers in its dialect's own shape
+(replacing litestar's own 400, which Herald never sends), with examples from the reference
+documents.
 """
 
 from __future__ import annotations
@@ -47,11 +48,72 @@ COMMON = {
 }
 
 
+class FieldMessage(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class V1ErrorDetail(msgspec.Struct, frozen=True, rename="camel"):
+    code: str
+    message: str
+    request_id: str
+    fields: list[FieldMessage] | msgspec.UnsetType = msgspec.UNSET
+
+
+class V1Error(msgspec.Struct, frozen=True):
+    """Herald's own error shape: the v1 API and the public pages."""
+
+    error: V1ErrorDetail
+
+
+class IncidentioSource(msgspec.Struct, frozen=True):
+    field: str
+
+
+class IncidentioErrorItem(msgspec.Struct, frozen=True):
+    code: str
+    message: str
+    source: IncidentioSource | msgspec.UnsetType = msgspec.UNSET
+
+
+class IncidentioError(msgspec.Struct, frozen=True):
+    type: str
+    status: int
+    request_id: str
+    errors: list[IncidentioErrorItem]
+    rate_limit: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+
+
+class UptimeioErrorDetail(msgspec.Struct, frozen=True):
+    code: str
+    message: str
+
+
+class UptimeioError(msgspec.Struct, frozen=True):
+    success: Literal[False]
+    error: UptimeioErrorDetail
+
+
+ERROR_SHAPES: dict[Dialect, type] = {
+    "v1": V1Error,
+    "incidentio": IncidentioError,
+    "uptimeio": UptimeioError,
+}
+# What any read of the v1 API may answer besides 200.
+READ_ERRORS = {
+    401: ("not_authorized",),
+    403: ("forbidden",),
+    422: ("validation_error",),
+    429: ("rate_limited",),
+    500: ("server_error",),
+}
+PUBLIC_ERRORS = {404: ("not_found",), 422: ("validation_error",), 500: ("server_error",)}
+
+
 class Operation(msgspec.Struct, frozen=True, kw_only=True):
     body: type | None = None
     example: dict[str, Any] | None = None
     errors: dict[int, tuple[str, ...]] = {}
-    dialect: Dialect = "v1"
 
 
 V1_UPDATE_EXAMPLE = {
@@ -122,7 +184,6 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         body=CreateUpdateIn,
         example=INCIDENTIO_EXAMPLE,
         errors={404: ("not_found",), 422: ("is_required", "is_invalid", *RULES)},
-        dialect="incidentio",
     ),
     (
         "/api/projects/{project_id}/status-pages/{status_page_id}/incidents/{incident_id}/updates",
@@ -131,7 +192,6 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         body=AddUpdateIn,
         example=UPTIMEIO_EXAMPLE,
         errors={400: ("VALIDATION_ERROR",), 404: ("NOT_FOUND",)},
-        dialect="uptimeio",
     ),
 }
 
@@ -151,27 +211,67 @@ def _error_example(dialect: Dialect, status: int, code: str) -> dict[str, Any]:
             return {"success": False, "error": {"code": code.upper(), "message": "…"}}
 
 
+def _dialect(path: str) -> Dialect:
+    """Which error shape a path answers in; the public pages answer in v1's."""
+    if path.startswith("/v2/"):
+        return "incidentio"
+    if path.startswith("/api/"):
+        return "uptimeio"
+    return "v1"
+
+
+def _undescribed(path: str, method: str) -> Operation:
+    """The error answers of an operation OPERATIONS does not describe: a read, a deletion, or
+    a public page."""
+    if path.startswith("/status/"):
+        return Operation(
+            errors=PUBLIC_ERRORS | ({429: ("rate_limited",)} if method == "post" else {})
+        )
+    errors = dict(READ_ERRORS)
+    if "{" in path:
+        errors[404] = ("not_found",)
+    return Operation(errors=errors)
+
+
 def document_api(openapi: OpenAPI) -> None:
     components = openapi.components.schemas
-    for (path, method), described in OPERATIONS.items():
-        operation = getattr(openapi.paths[path], method)
-        if described.body is not None:
-            (schema,), definitions = msgspec.json.schema_components(
-                [described.body], ref_template="#/components/schemas/{name}"
-            )
-            components.update(definitions)
-            operation.request_body = RequestBody(
-                required=True,
-                content={
-                    "application/json": OpenAPIMediaType(schema=schema, example=described.example)
-                },
-            )
-        for status, codes in sorted((COMMON | described.errors).items()):
-            operation.responses[str(status)] = OpenAPIResponse(
-                description=", ".join(f"`{code}`" for code in codes),
-                content={
-                    "application/json": OpenAPIMediaType(
-                        example=_error_example(described.dialect, status, codes[0])
+    (*shapes,), definitions = msgspec.json.schema_components(
+        ERROR_SHAPES.values(), ref_template="#/components/schemas/{name}"
+    )
+    components.update(definitions)
+    error_schemas = dict(zip(ERROR_SHAPES, shapes, strict=True))
+    for path, item in openapi.paths.items():
+        for method in ("get", "post", "patch", "delete"):
+            operation = getattr(item, method)
+            if operation is None:
+                continue
+            described = OPERATIONS.get((path, method))
+            if described is None:
+                errors = _undescribed(path, method).errors
+            else:
+                errors = COMMON | described.errors
+                if described.body is not None:
+                    (schema,), definitions = msgspec.json.schema_components(
+                        [described.body], ref_template="#/components/schemas/{name}"
                     )
-                },
-            )
+                    components.update(definitions)
+                    operation.request_body = RequestBody(
+                        required=True,
+                        content={
+                            "application/json": OpenAPIMediaType(
+                                schema=schema, example=described.example
+                            )
+                        },
+                    )
+            dialect = _dialect(path)
+            operation.responses.pop("400", None)  # litestar's own shape
+            for status, codes in sorted(errors.items()):
+                operation.responses[str(status)] = OpenAPIResponse(
+                    description=", ".join(f"`{code}`" for code in codes),
+                    content={
+                        "application/json": OpenAPIMediaType(
+                            schema=error_schemas[dialect],
+                            example=_error_example(dialect, status, codes[0]),
+                        )
+                    },
+                )

@@ -37,17 +37,7 @@ SECRET_KEY = "fuzz-test-secret-key-0123456789abcdefghij"
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 
 
-def conforms_except_litestar_400(ctx, response, case) -> bool | None:
-    """response_schema_conformance, less one known error of the document: litestar adds to
-    every operation with parameters a 400 in its own shape ({status_code, detail, extra}),
-    while Herald answers 400 in the dialect's error shape. Drop this once app/api/openapi.py
-    documents Herald's 400."""
-    if response.status_code == 400:
-        return None
-    return response_schema_conformance(ctx, response, case)
-
-
-CHECKS = [not_a_server_error, conforms_except_litestar_400]
+CHECKS = [not_a_server_error, response_schema_conformance]
 
 
 @pytest.fixture

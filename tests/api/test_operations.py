@@ -108,6 +108,25 @@ async def test_the_api_document_describes_every_write(client: AsyncTestClient) -
     assert "PostUpdateIn" in document["components"]["schemas"]
 
 
+async def test_the_api_document_gives_every_error_its_dialects_shape(
+    client: AsyncTestClient,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    shapes = {"/v2/": "IncidentioError", "/api/": "UptimeioError"}
+    for path, item in document["paths"].items():
+        shape = next((v for prefix, v in shapes.items() if path.startswith(prefix)), "V1Error")
+        for method, operation in item.items():
+            errors = {s: r for s, r in operation["responses"].items() if int(s) >= 400}
+            assert "500" in errors, (path, method)
+            if path.startswith("/v1/") and "{" in path:
+                assert "404" in errors and "401" in errors, (path, method)
+            for status, response in errors.items():
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": f"#/components/schemas/{shape}"}, (path, status)
+    feed = document["paths"]["/status/{slug}/history.atom"]["get"]["responses"]["200"]
+    assert list(feed["content"]) == ["application/atom+xml"]
+
+
 def test_compose_file_is_valid() -> None:
     result = subprocess.run(
         [

@@ -43,6 +43,9 @@ CACHE_SIZE = 512
 
 Build = Callable[["Snapshot"], Awaitable[bytes]]
 
+ATOM = "application/atom+xml"
+RSS = "application/rss+xml"
+
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     request: Request
@@ -244,10 +247,10 @@ class StatusPageSurfaces(Controller):
     async def unresolved(self, request: Request, slug: FromPath[str]) -> Response:
         return await _serve(request, slug, "unresolved", "application/json", build_unresolved)
 
-    @get("/history.atom")
+    @get("/history.atom", media_type=ATOM)
     async def atom(self, request: Request, slug: FromPath[str]) -> Response:
-        return await _serve(request, slug, "atom", "application/atom+xml", build_atom)
+        return await _serve(request, slug, "atom", ATOM, build_atom)
 
-    @get("/history.rss")
+    @get("/history.rss", media_type=RSS)
     async def rss(self, request: Request, slug: FromPath[str]) -> Response:
-        return await _serve(request, slug, "rss", "application/rss+xml", build_rss)
+        return await _serve(request, slug, "rss", RSS, build_rss)
