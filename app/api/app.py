@@ -36,9 +36,10 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url, keeps_session_state=False)
-        # Short timeouts: a dead Redis must cost a request milliseconds, since the limiter then
-        # lets it through anyway.
-        redis = Redis.from_url(settings.redis_url, socket_timeout=0.05, socket_connect_timeout=0.05)
+        # A hung Redis costs a request at most this timeout, and then the limiter stops asking
+        # for a moment (rate_limit.py); long enough that a busy event loop does not time out
+        # answers that did arrive.
+        redis = Redis.from_url(settings.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
         app.state.redis = redis
         app.state.rate_limiter = RateLimiter(redis, settings.rate_limit_per_minute)
         app.state.rendered_pages = RenderedCache()

@@ -20,6 +20,9 @@ from redis.exceptions import RedisError
 log = logging.getLogger("herald.rate_limit")
 
 PERIOD_MS = 60_000
+# After Redis failed to answer, requests go through without asking it for this long: a hung
+# Redis then costs one request a timeout each second, not every request.
+PAUSE_AFTER_FAILURE = 1.0
 
 # KEYS[1]: the key's state. ARGV[1]: requests per period. ARGV[2]: the period in ms.
 # Returns {allowed (0|1), remaining, ms until retry (denied) or until the budget is full}.
@@ -72,14 +75,18 @@ class RateLimiter:
         self._script = redis.register_script(_GCRA)
         self.per_minute = per_minute
         self._last_warning = 0.0
+        self._paused_until = 0.0
 
     async def check(self, api_key_id: str) -> Decision | None:
         """None when Redis could not be asked: the caller lets the request through."""
+        if time.monotonic() < self._paused_until:
+            return None
         try:
             allowed, remaining, wait_ms = await self._script(
                 keys=[f"herald:rate:{api_key_id}"], args=[self.per_minute, PERIOD_MS]
             )
         except (RedisError, OSError, TimeoutError) as error:
+            self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
             # One line every ten seconds is enough to say the limiter is off.
             if time.monotonic() - self._last_warning > 10:
                 self._last_warning = time.monotonic()

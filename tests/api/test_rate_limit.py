@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+import threading
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -92,3 +94,30 @@ async def test_without_redis_requests_are_let_through(
     assert [c.status_code for c in codes] == [201, 201, 201]
     assert "ratelimit-limit" not in codes[0].headers
     assert "rate limiter unavailable" in caplog.text
+
+
+async def test_a_silent_redis_is_asked_again_only_after_a_pause(
+    database: str, make_key: KeyMaker
+) -> None:
+    # A server that accepts connections and never answers: Redis hung, not down. A thread of
+    # its own accepts, whichever event loop the app runs on.
+    connections: list[socket.socket] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    silent_port = listener.getsockname()[1]
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # closed at the end of the test
+            while True:
+                connections.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    with listener:
+        headers = await make_key()
+        app = limited_app(database, 1, f"redis://127.0.0.1:{silent_port}/0")
+        async with AsyncTestClient(app) as client:
+            codes = [
+                (await client.post("/v1/components", json={"name": f"C{n}"}, headers=headers))
+                for n in range(3)
+            ]
+    assert [c.status_code for c in codes] == [201, 201, 201]
+    assert len(connections) == 1  # the later requests did not wait on Redis again
