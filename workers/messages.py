@@ -24,7 +24,8 @@ def _message(*, mail_from: str, to: str, subject: str, message_id: str) -> Email
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = to
-    message["Subject"] = subject
+    # A title may span lines; a header may not, so its line breaks fold into spaces.
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = formatdate(usegmt=True)
     # The same id on every attempt, so a mail sent twice after a crash shows once in most clients.
     message["Message-ID"] = f"<{message_id}@{_domain(mail_from)}>"

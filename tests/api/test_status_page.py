@@ -215,6 +215,26 @@ async def test_feeds_parse_with_one_entry_per_incident(client: AsyncTestClient, 
     assert 'rel="alternate" type="application/rss+xml"' in html
 
 
+async def test_feeds_carry_text_with_control_characters(client: AsyncTestClient, org: Org) -> None:
+    response = await client.post(
+        "/v1/incidents",
+        json={"title": "Bell\x07 rings", "severity": "minor", "componentIds": [org.payments]},
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+    incident = response.json()["data"]
+    await post(client, org, incident, {"visibility": "public", "body": "Escape\x1b byte"})
+
+    for path in ("/status/acme/history.atom", "/status/acme/history.rss"):
+        response = await client.get(path)
+        assert response.status_code == 200, path
+        feed = feedparser.parse(response.content)
+        assert not feed.bozo, (path, feed.get("bozo_exception"))
+        assert feed.entries[0].title == "Bell\ufffd rings"
+        content = feed.entries[0].get("content", [{}])[0].get("value") or feed.entries[0].summary
+        assert "Escape\ufffd byte" in content
+
+
 async def test_conditional_get(client: AsyncTestClient, org: Org) -> None:
     for path in SURFACES:
         first = await client.get(path)

@@ -296,6 +296,31 @@ async def test_a_refused_recipient_fails_and_the_others_get_their_mail(
     assert mail["References"] == f"<incident-{incident['id']}@acme.test>"
 
 
+async def test_a_title_on_two_lines_is_one_subject_line(
+    client: AsyncTestClient, org: Org, mailbox: Mailbox, start_worker: StartWorker
+) -> None:
+    await add_email(client, org, "reader@example.com")
+    start_worker()
+    response = await client.post(
+        "/v1/incidents",
+        json={
+            "title": "Payments\r\nBcc: someone@example.com",
+            "severity": "minor",
+            "componentIds": [org.payments],
+        },
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+    incident = response.json()["data"]
+    await post_update(client, org, incident, body="Investigating.")
+
+    await eventually(settled(client, org, 1), what="one settled mail")
+    assert [row["status"] for row in await deliveries(client, org)] == ["delivered"]
+    [mail] = mailbox.to("reader@example.com")
+    assert mail["Subject"] == "[Acme] Investigating: Payments Bcc: someone@example.com"
+    assert mail["Bcc"] is None
+
+
 async def test_each_subscriber_hears_of_updates_in_the_order_they_were_posted(
     client: AsyncTestClient, org: Org, receiver: Receiver, start_worker: StartWorker
 ) -> None:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from feedgen.feed import FeedGenerator
 from markupsafe import escape
 
 from app.api.public.markdown import render_markdown
+from app.api.public.templating import REDACTED_NOTICE
 from app.store.public_reads import PublicIncident, PublicPage
 
-REDACTED = "This update was redacted."
+# XML 1.0 cannot carry most control characters: one in a title or a body would make the
+# whole feed unbuildable, so each becomes U+FFFD, as a browser shows it on the HTML page.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _entry_html(incident: PublicIncident) -> str:
@@ -17,7 +26,7 @@ def _entry_html(incident: PublicIncident) -> str:
     for item in reversed(incident.entries):
         entry = item.entry
         when = entry.at.strftime("%b %d, %H:%M UTC")
-        text = escape(REDACTED) if entry.redacted else render_markdown(item.body or "")
+        text = escape(REDACTED_NOTICE) if entry.redacted else render_markdown(item.body or "")
         parts.append(
             f"<p><small>{when}</small><br><strong>{entry.status.title()}</strong></p>{text}"
         )
@@ -25,10 +34,11 @@ def _entry_html(incident: PublicIncident) -> str:
 
 
 def history_feed(view: PublicPage, incidents: list[PublicIncident], page_url: str) -> FeedGenerator:
+    name = _xml_text(view.page.name)
     feed = FeedGenerator()
     feed.id(page_url)
-    feed.title(f"{view.page.name} Status - Incident History")
-    feed.description(f"Statuspage of {view.page.name}: incidents and their updates")
+    feed.title(f"{name} Status - Incident History")
+    feed.description(f"Statuspage of {name}: incidents and their updates")
     feed.link(href=page_url, rel="alternate")
     feed.language("en")
     latest = [incident.updated_at for incident in incidents] or [view.page.updated_at]
@@ -37,10 +47,10 @@ def history_feed(view: PublicPage, incidents: list[PublicIncident], page_url: st
         entry = feed.add_entry(order="append")
         link = f"{page_url}#incident-{incident.id}"
         entry.id(f"{page_url}/incidents/{incident.id}")
-        entry.title(incident.title)
+        entry.title(_xml_text(incident.title))
         entry.link(href=link)
         entry.published(incident.published_at)
         entry.updated(incident.updated_at)
         # Sets the Atom content and, for RSS, the item's description.
-        entry.content(_entry_html(incident), type="html")
+        entry.content(_xml_text(_entry_html(incident)), type="html")
     return feed

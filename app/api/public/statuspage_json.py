@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.api.public.templating import REDACTED_NOTICE
 from app.api.v1.schemas import iso_ms
 from app.domain.timeline import ComponentInterval
 from app.domain.values import ComponentState
@@ -84,7 +85,7 @@ def incident_json(
     updates = []
     for item in reversed(incident.entries):  # Statuspage lists the newest update first
         entry = item.entry
-        body = "This update was redacted." if entry.redacted else (item.body or "")
+        body = REDACTED_NOTICE if entry.redacted else (item.body or "")
         updates.append(
             {
                 "id": str(entry.update_id),

@@ -25,6 +25,9 @@ STATUS_LABELS = {
     "resolved": "Resolved",
 }
 
+# What every public surface shows in place of a redacted update's body.
+REDACTED_NOTICE = "This update was redacted."
+
 
 def utc(moment: datetime) -> str:
     return moment.strftime("%b %d, %Y %H:%M UTC")
@@ -36,7 +39,7 @@ def worst(statuses: Iterable[str]) -> str:
 
 def _register(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update(markdown=render_markdown, utc=utc, worst=worst)
-    engine.engine.globals.update(labels=STATUS_LABELS)
+    engine.engine.globals.update(labels=STATUS_LABELS, redacted_notice=REDACTED_NOTICE)
 
 
 def template_config() -> TemplateConfig:
