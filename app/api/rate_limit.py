@@ -20,8 +20,9 @@ from redis.exceptions import RedisError
 log = logging.getLogger("herald.rate_limit")
 
 PERIOD_MS = 60_000
-# After Redis failed to answer, requests go through without asking it for this long: a hung
-# Redis then costs one request a timeout each second, not every request.
+# After Redis failed to answer, requests go through without asking it for this long, and then
+# one request at a time asks again: a hung Redis costs one request a timeout each second per
+# API process, not every request.
 PAUSE_AFTER_FAILURE = 1.0
 
 # KEYS[1]: the key's state. ARGV[1]: requests per period. ARGV[2]: the period in ms.
@@ -76,22 +77,28 @@ class RateLimiter:
         self.per_minute = per_minute
         self._last_warning = 0.0
         self._paused_until = 0.0
+        self._failing = False
 
     async def check(self, api_key_id: str) -> Decision | None:
         """None when Redis could not be asked: the caller lets the request through."""
         if time.monotonic() < self._paused_until:
             return None
+        if self._failing:  # this request asks whether Redis is back; the others go through
+            self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
         try:
             allowed, remaining, wait_ms = await self._script(
                 keys=[f"herald:rate:{api_key_id}"], args=[self.per_minute, PERIOD_MS]
             )
         except (RedisError, OSError, TimeoutError) as error:
+            self._failing = True
             self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
             # One line every ten seconds is enough to say the limiter is off.
             if time.monotonic() - self._last_warning > 10:
                 self._last_warning = time.monotonic()
                 log.warning("rate limiter unavailable, letting requests through: %s", error)
             return None
+        self._failing = False
+        self._paused_until = 0.0
         return Decision(
             allowed=bool(allowed),
             limit=self.per_minute,

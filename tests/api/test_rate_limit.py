@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
 import threading
+from collections.abc import Iterator
 
 import pytest
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from app.api.app import create_app
+from app.api.rate_limit import PAUSE_AFTER_FAILURE, RateLimiter
 from app.config import Settings
 from tests.conftest import KeyMaker
 
@@ -96,28 +100,52 @@ async def test_without_redis_requests_are_let_through(
     assert "rate limiter unavailable" in caplog.text
 
 
-async def test_a_silent_redis_is_asked_again_only_after_a_pause(
-    database: str, make_key: KeyMaker
-) -> None:
-    # A server that accepts connections and never answers: Redis hung, not down. A thread of
-    # its own accepts, whichever event loop the app runs on.
+@contextlib.contextmanager
+def silent_redis() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A server that accepts connections and never answers: Redis hung, not down. A thread of
+    its own accepts, whichever event loop the app runs on."""
     connections: list[socket.socket] = []
     listener = socket.create_server(("127.0.0.1", 0))
-    silent_port = listener.getsockname()[1]
 
     def accept() -> None:
-        with contextlib.suppress(OSError):  # closed at the end of the test
+        with contextlib.suppress(OSError):  # closed on the way out
             while True:
                 connections.append(listener.accept()[0])
 
     threading.Thread(target=accept, daemon=True).start()
     with listener:
-        headers = await make_key()
-        app = limited_app(database, 1, f"redis://127.0.0.1:{silent_port}/0")
-        async with AsyncTestClient(app) as client:
+        try:
+            yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0", connections
+        finally:
+            for connection in connections:
+                connection.close()
+
+
+async def test_a_silent_redis_is_asked_again_only_after_a_pause(
+    database: str, make_key: KeyMaker
+) -> None:
+    headers = await make_key()
+    with silent_redis() as (url, connections):
+        async with AsyncTestClient(limited_app(database, 1, url)) as client:
             codes = [
                 (await client.post("/v1/components", json={"name": f"C{n}"}, headers=headers))
                 for n in range(3)
             ]
+        asked = len(connections)
     assert [c.status_code for c in codes] == [201, 201, 201]
-    assert len(connections) == 1  # the later requests did not wait on Redis again
+    assert asked == 1  # the later requests did not wait on Redis again
+
+
+async def test_after_the_pause_one_request_at_a_time_asks_a_silent_redis() -> None:
+    with silent_redis() as (url, connections):
+        redis = Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        limiter = RateLimiter(redis, 60)
+        try:
+            assert await limiter.check("key") is None
+            await asyncio.sleep(PAUSE_AFTER_FAILURE + 0.05)
+            decisions = await asyncio.gather(*(limiter.check("key") for _ in range(5)))
+            asked = len(connections)
+        finally:
+            await redis.aclose()
+    assert decisions == [None] * 5  # every request went through
+    assert asked == 2  # the first request, then one of the five
