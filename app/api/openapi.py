@@ -12,10 +12,18 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import msgspec
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, RequestBody
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    RequestBody,
+    Schema,
+)
 
 from app.api.compat.incidentio import CreateUpdateIn
 from app.api.compat.uptimeio import AddUpdateIn
+from app.api.public.subscriptions import SubscribeIn
 from app.api.v1.schemas import (
     CreateComponent,
     CreateIncident,
@@ -27,6 +35,7 @@ from app.api.v1.schemas import (
 from app.api.v1.subscriber_schemas import CreateSubscriber
 
 Dialect = Literal["v1", "incidentio", "uptimeio"]
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 RULES = (
     "incident_resolved",
@@ -107,13 +116,24 @@ READ_ERRORS = {
     429: ("rate_limited",),
     500: ("server_error",),
 }
-PUBLIC_ERRORS = {404: ("not_found",), 422: ("validation_error",), 500: ("server_error",)}
+NOT_CONFIGURED = {503: ("not_configured",)}
 
 
 class Operation(msgspec.Struct, frozen=True, kw_only=True):
     body: type | None = None
     example: dict[str, Any] | None = None
     errors: dict[int, tuple[str, ...]] = {}
+    # Statuses answered with an HTML page (to a browser's form post or a link from a mail),
+    # with what the page says.
+    pages: dict[int, str] = {}
+
+
+PUBLIC_PAGE = Operation(errors={404: ("not_found",), 500: ("server_error",)})
+# A subscription link from a mail: its token, not the path, says whom it is for.
+SUBSCRIPTION_LINK = Operation(
+    errors={500: ("server_error",)} | NOT_CONFIGURED,
+    pages={400: "The link is not valid, or it has expired."},
+)
 
 
 V1_UPDATE_EXAMPLE = {
@@ -175,8 +195,29 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/status-pages/{page_id}/subscribers", "post"): Operation(
         body=CreateSubscriber,
         example={"channel": "webhook", "url": "https://hooks.example.com/herald"},
-        errors={404: ("not_found",)},
+        errors={404: ("not_found",)} | NOT_CONFIGURED,
     ),
+    ("/status/{slug}/subscribe", "post"): Operation(
+        body=SubscribeIn,
+        example={"email": "reader@example.com", "componentIds": []},
+        errors={
+            400: ("invalid_json",),
+            404: ("not_found",),
+            413: ("payload_too_large",),
+            415: ("unsupported_media_type",),
+            422: ("validation_error",),
+            429: ("rate_limited",),
+            500: ("server_error",),
+        },
+        pages={
+            422: "The status page's form was not valid (a form post).",
+            429: "Too many subscription requests from this network (a form post).",
+        },
+    ),
+    ("/status/{slug}/subscriptions/confirm", "get"): SUBSCRIPTION_LINK,
+    ("/status/{slug}/subscriptions/confirm", "post"): SUBSCRIPTION_LINK,
+    ("/status/{slug}/unsubscribe", "get"): SUBSCRIPTION_LINK,
+    ("/status/{slug}/unsubscribe", "post"): SUBSCRIPTION_LINK,
     ("/v1/status-pages/{page_id}/deliveries/{delivery_id}/retry", "post"): Operation(
         errors={404: ("not_found",), 409: ("delivery_not_retryable",)},
     ),
@@ -220,58 +261,67 @@ def _dialect(path: str) -> Dialect:
     return "v1"
 
 
-def _undescribed(path: str, method: str) -> Operation:
-    """The error answers of an operation OPERATIONS does not describe: a read, a deletion, or
-    a public page."""
+def _undescribed(path: str) -> Operation:
+    """An operation OPERATIONS does not describe: a read, a deletion, or a public page."""
     if path.startswith("/status/"):
-        return Operation(
-            errors=PUBLIC_ERRORS | ({429: ("rate_limited",)} if method == "post" else {})
-        )
+        return PUBLIC_PAGE
     errors = dict(READ_ERRORS)
     if "{" in path:
         errors[404] = ("not_found",)
     return Operation(errors=errors)
 
 
-def document_api(openapi: OpenAPI) -> None:
-    components = openapi.components.schemas
-    (*shapes,), definitions = msgspec.json.schema_components(
-        ERROR_SHAPES.values(), ref_template="#/components/schemas/{name}"
+def _schema(struct: type, components: dict[str, Any]) -> Any:
+    (schema,), definitions = msgspec.json.schema_components(
+        [struct], ref_template="#/components/schemas/{name}"
     )
     components.update(definitions)
-    error_schemas = dict(zip(ERROR_SHAPES, shapes, strict=True))
+    return schema
+
+
+def _error_responses(
+    operation: Operation, dialect: Dialect, error_schema: Any
+) -> dict[str, OpenAPIResponse]:
+    responses = {}
+    for status in sorted(operation.errors.keys() | operation.pages.keys()):
+        codes = operation.errors.get(status, ())
+        content = {}
+        if codes:
+            content["application/json"] = OpenAPIMediaType(
+                schema=error_schema, example=_error_example(dialect, status, codes[0])
+            )
+        if status in operation.pages:
+            content["text/html"] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+        said = [f"`{code}`" for code in codes] + [operation.pages.get(status, "")]
+        responses[str(status)] = OpenAPIResponse(
+            description=", ".join(filter(None, said)), content=content
+        )
+    return responses
+
+
+def document_api(openapi: OpenAPI) -> None:
+    components = openapi.components.schemas
+    error_schemas = {dialect: _schema(shape, components) for dialect, shape in ERROR_SHAPES.items()}
     for path, item in openapi.paths.items():
-        for method in ("get", "post", "patch", "delete"):
+        for method in HTTP_METHODS:
             operation = getattr(item, method)
             if operation is None:
                 continue
             described = OPERATIONS.get((path, method))
             if described is None:
-                errors = _undescribed(path, method).errors
-            else:
-                errors = COMMON | described.errors
-                if described.body is not None:
-                    (schema,), definitions = msgspec.json.schema_components(
-                        [described.body], ref_template="#/components/schemas/{name}"
-                    )
-                    components.update(definitions)
-                    operation.request_body = RequestBody(
-                        required=True,
-                        content={
-                            "application/json": OpenAPIMediaType(
-                                schema=schema, example=described.example
-                            )
-                        },
-                    )
-            dialect = _dialect(path)
-            operation.responses.pop("400", None)  # litestar's own shape
-            for status, codes in sorted(errors.items()):
-                operation.responses[str(status)] = OpenAPIResponse(
-                    description=", ".join(f"`{code}`" for code in codes),
+                described = _undescribed(path)
+            elif not path.startswith("/status/"):  # the public pages take no key, no retries
+                described = msgspec.structs.replace(described, errors=COMMON | described.errors)
+            if described.body is not None:
+                operation.request_body = RequestBody(
+                    required=True,
                     content={
                         "application/json": OpenAPIMediaType(
-                            schema=error_schemas[dialect],
-                            example=_error_example(dialect, status, codes[0]),
+                            schema=_schema(described.body, components),
+                            example=described.example,
                         )
                     },
                 )
+            dialect = _dialect(path)
+            operation.responses.pop("400", None)  # litestar's own shape
+            operation.responses.update(_error_responses(described, dialect, error_schemas[dialect]))

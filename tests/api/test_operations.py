@@ -121,10 +121,31 @@ async def test_the_api_document_gives_every_error_its_dialects_shape(
             if path.startswith("/v1/") and "{" in path:
                 assert "404" in errors and "401" in errors, (path, method)
             for status, response in errors.items():
-                schema = response["content"]["application/json"]["schema"]
-                assert schema == {"$ref": f"#/components/schemas/{shape}"}, (path, status)
+                assert response["content"], (path, method, status)
+                if json := response["content"].get("application/json"):
+                    assert json["schema"] == {"$ref": f"#/components/schemas/{shape}"}, (
+                        path,
+                        status,
+                    )
     feed = document["paths"]["/status/{slug}/history.atom"]["get"]["responses"]["200"]
     assert list(feed["content"]) == ["application/atom+xml"]
+
+
+async def test_the_api_document_says_which_public_answers_are_pages(
+    client: AsyncTestClient,
+) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    subscribe = paths["/status/{slug}/subscribe"]["post"]["responses"]
+    assert set(subscribe["422"]["content"]) == {"application/json", "text/html"}
+    assert set(subscribe["429"]["content"]) == {"application/json", "text/html"}
+    assert "401" not in subscribe and "409" not in subscribe
+    for path in ("/status/{slug}/subscriptions/confirm", "/status/{slug}/unsubscribe"):
+        for method in ("get", "post"):
+            responses = paths[path][method]["responses"]
+            assert list(responses["400"]["content"]) == ["text/html"], (path, method)
+            assert "503" in responses and "404" not in responses, (path, method)
+    summary = paths["/status/{slug}/api/v2/summary.json"]["get"]["responses"]
+    assert {s for s in summary if int(s) >= 400} == {"404", "500"}
 
 
 def test_compose_file_is_valid() -> None:
