@@ -1,14 +1,15 @@
 """Read models written from the log in the same transaction as each append.
 
 The incident row is the folded state plus what the public may see of it; update rows follow
-their events; component intervals are recomputed from the stream. `rows_for` decides every row, for
-both writers: `project` after each command and `copy_projected` in a rebuild, so a rebuilt table
-equals the live one.
+their events; component intervals are recomputed from the stream. `rows_for` decides every
+row, for both writers: `project` after each command and `copy_projected` in a rebuild, so a
+rebuilt table equals the live one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -31,7 +32,7 @@ from app.domain.timeline import (
 )
 from app.store.codec import encode_json
 
-INCIDENT_COLUMNS = (
+_INCIDENT_COLUMNS = (
     "id",
     "organization_id",
     "title",
@@ -47,7 +48,7 @@ INCIDENT_COLUMNS = (
     "published_at",
     "public_timeline",
 )
-UPDATE_COLUMNS = (
+_UPDATE_COLUMNS = (
     "id",
     "incident_id",
     "organization_id",
@@ -63,7 +64,7 @@ UPDATE_COLUMNS = (
     "redacted_by_id",
     "redacted_by_name",
 )
-INTERVAL_COLUMNS = ("incident_id", "component_id", "status", "started_at", "ended_at")
+_INTERVAL_COLUMNS = ("incident_id", "component_id", "status", "started_at", "ended_at")
 # Columns an incident keeps from its first row: who and when it was opened.
 _INCIDENT_FIXED = {"id", "organization_id", "owner_schedule_id", "opened_at"}
 
@@ -82,7 +83,7 @@ def rows_for(
 ) -> Rows:
     """`stream` is every event of the incident so far; `new` is its tail not yet projected."""
     status_after = status_after_updates(stream)
-    updates: dict[object, list] = {}
+    updates: dict[UUID, list] = {}
     redactions = []
     for event in new:
         match event:
@@ -150,10 +151,16 @@ def _insert(table: str, columns: Sequence[str]) -> str:
 
 
 _UPSERT_INCIDENT = (
-    _insert("incidents", INCIDENT_COLUMNS)
+    _insert("incidents", _INCIDENT_COLUMNS)
     + " ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in INCIDENT_COLUMNS if c not in _INCIDENT_FIXED)
+    + ", ".join(f"{c} = excluded.{c}" for c in _INCIDENT_COLUMNS if c not in _INCIDENT_FIXED)
 )
+_INSERT_UPDATE = _insert("incident_updates", _UPDATE_COLUMNS)
+_REDACT_UPDATE = (
+    "UPDATE incident_updates SET redacted_at = $2, redacted_by_id = $3, redacted_by_name = $4"
+    " WHERE id = $1"
+)
+_INSERT_INTERVAL = _insert("component_intervals", _INTERVAL_COLUMNS)
 
 
 async def project(
@@ -168,16 +175,12 @@ async def project(
     changes = rows_for(incident, version, stream, new)
     await conn.execute(_UPSERT_INCIDENT, *changes.incident)
     if changes.updates:
-        await conn.executemany(_insert("incident_updates", UPDATE_COLUMNS), changes.updates)
+        await conn.executemany(_INSERT_UPDATE, changes.updates)
     if changes.redactions:
-        await conn.executemany(
-            "UPDATE incident_updates SET redacted_at = $2, redacted_by_id = $3,"
-            " redacted_by_name = $4 WHERE id = $1",
-            changes.redactions,
-        )
+        await conn.executemany(_REDACT_UPDATE, changes.redactions)
     if changes.intervals is not None:
         await conn.execute("DELETE FROM component_intervals WHERE incident_id = $1", incident.id)
-        await conn.executemany(_insert("component_intervals", INTERVAL_COLUMNS), changes.intervals)
+        await conn.executemany(_INSERT_INTERVAL, changes.intervals)
 
 
 async def copy_projected(conn: asyncpg.Connection, projected: Sequence[Rows]) -> None:
@@ -185,11 +188,11 @@ async def copy_projected(conn: asyncpg.Connection, projected: Sequence[Rows]) ->
     none of them yet, by COPY: a rebuild's many rows at once."""
     assert not any(item.redactions for item in projected), "whole streams redact their own rows"
     for table, columns, records in (
-        ("incidents", INCIDENT_COLUMNS, [item.incident for item in projected]),
-        ("incident_updates", UPDATE_COLUMNS, [r for item in projected for r in item.updates]),
+        ("incidents", _INCIDENT_COLUMNS, [item.incident for item in projected]),
+        ("incident_updates", _UPDATE_COLUMNS, [r for item in projected for r in item.updates]),
         (
             "component_intervals",
-            INTERVAL_COLUMNS,
+            _INTERVAL_COLUMNS,
             [r for item in projected for r in item.intervals or ()],
         ),
     ):
