@@ -1,7 +1,8 @@
 """`deliver(ctx, delivery_ids)`: the arq job that sends what a batch of rows still owes.
 
-Jobs carry ids only; bodies are read from update_bodies now, so a redaction is honoured up to
-the moment of sending. arq may run a job twice: the rows decide what is still owed.
+Jobs carry ids only; bodies are read from update_bodies as each batch starts, so a redaction
+stops every batch built after it commits. arq may run a job twice: the rows decide what is still
+owed.
 """
 
 from __future__ import annotations
