@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -31,7 +33,7 @@ class StatusPage(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
 
 
-def page_from_row(row: asyncpg.Record) -> StatusPage:
+def page_from_row(row: Mapping[str, Any]) -> StatusPage:
     return StatusPage(**{**dict(row), "component_ids": tuple(row["component_ids"])})
 
 

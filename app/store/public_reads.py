@@ -60,22 +60,39 @@ async def find_published_page(
     return None if row is None else page_from_row(row)
 
 
-async def page_fingerprint(
-    conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage
-) -> tuple[str, datetime]:
-    """A digest that changes whenever anything the page shows may have changed (except the
-    passing time), and when that last happened."""
-    rows = await conn.fetch(
-        "SELECT id, version, updated_at FROM incidents WHERE organization_id = $1"
-        " AND published_at IS NOT NULL AND component_ids && $2::uuid[] ORDER BY id",
-        page.organization_id,
-        list(page.component_ids),
+class PageVersion(msgspec.Struct, frozen=True, kw_only=True):
+    page: StatusPage
+    fingerprint: str  # changes whenever anything the page shows may have changed, but the time
+    changed: datetime  # when that last happened
+
+
+# One round trip per read: the page, and a digest of the version of every incident it may show,
+# folded inside PostgreSQL rather than sent over row by row.
+_PAGE_VERSION = (
+    "SELECT p.*, shown.digest, shown.changed FROM status_pages p CROSS JOIN LATERAL ("
+    "  SELECT md5(string_agg(i.id::text || ':' || i.version, ';' ORDER BY i.id)) AS digest,"
+    "         max(i.updated_at) AS changed"
+    "  FROM incidents i WHERE i.organization_id = p.organization_id"
+    "   AND i.published_at IS NOT NULL AND i.component_ids && p.component_ids) shown"
+    " WHERE p.slug = $1 AND p.published"
+)
+
+
+async def published_page_version(
+    conn: asyncpg.Pool | asyncpg.Connection, slug: str
+) -> PageVersion | None:
+    row = await conn.fetchrow(_PAGE_VERSION, slug)
+    if row is None:
+        return None
+    fields = dict(row)
+    digest, changed = fields.pop("digest"), fields.pop("changed")
+    page = page_from_row(fields)
+    seed = f"{page.id}:{page.updated_at.isoformat()}:{digest}"
+    return PageVersion(
+        page=page,
+        fingerprint=hashlib.sha256(seed.encode()).hexdigest()[:32],
+        changed=max(page.updated_at, changed or page.updated_at),
     )
-    digest = hashlib.sha256(f"{page.id}:{page.updated_at.isoformat()}".encode())
-    for row in rows:
-        digest.update(f"{row['id']}:{row['version']};".encode())
-    changed = max([page.updated_at, *(row["updated_at"] for row in rows)])
-    return digest.hexdigest()[:32], changed
 
 
 async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> PublicPage:

@@ -31,10 +31,9 @@ from app.store.catalog import StatusPage
 from app.store.public_reads import (
     PublicPage,
     component_history,
-    find_published_page,
     load_public_page,
-    page_fingerprint,
     page_incidents,
+    published_page_version,
 )
 
 UPTIME_DAYS = 90
@@ -94,15 +93,13 @@ def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
 async def _serve(
     request: Request, slug: str, variant: str, media_type: str, build: Build
 ) -> Response:
-    pool = request.app.state.pool
-    page = await find_published_page(pool, slug)
-    if page is None:
+    version = await published_page_version(request.app.state.pool, slug)
+    if version is None:
         raise NotFound("No published status page has this address.")
     now = datetime.now(UTC)
     minute = now.replace(second=0, microsecond=0)
-    fingerprint, changed = await page_fingerprint(pool, page)
-    etag = f'"{fingerprint}-{minute:%Y%m%d%H%M}-{variant}"'
-    last_modified = max(minute, changed)
+    etag = f'"{version.fingerprint}-{minute:%Y%m%d%H%M}-{variant}"'
+    last_modified = max(minute, version.changed)
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(last_modified.replace(microsecond=0), usegmt=True),
@@ -114,7 +111,7 @@ async def _serve(
     key = f"{etag}{request.base_url}"
     content = cache.get(key)
     if content is None:
-        content = await build(Snapshot(request=request, page=page, now=now))
+        content = await build(Snapshot(request=request, page=version.page, now=now))
         cache.put(key, content)
     return Response(content=content, media_type=media_type, headers=headers)
 
