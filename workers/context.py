@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
 import asyncpg
-import httpx
 
 from app.config import Settings
 from app.crypto import Keys
 from app.domain.notifications import RetryPolicy
 from app.store.pool import create_pool
-from workers.delivery.guard import webhook_client
+from workers.delivery.guard import webhook_session
 from workers.delivery.slots import Slots
 from workers.links import Links
 
@@ -22,12 +22,10 @@ from workers.links import Links
 class Context:
     settings: Settings
     pool: asyncpg.Pool
-    http: tuple[httpx.AsyncClient, ...]  # one per lane, see Slots
+    http: aiohttp.ClientSession
     keys: Keys
     links: Links
-    # Webhooks in flight, bounded by the client's connections: httpcore's pool does work per
-    # waiting request on every step, so a queue of thousands would cost quadratic time.
-    slots: Slots
+    slots: Slots  # webhooks in flight
 
     @property
     def policy(self) -> RetryPolicy:
@@ -44,15 +42,9 @@ async def open_context(settings: Settings) -> AsyncIterator[Context]:
     keys = Keys(settings.secret_key)
     # Every running job may hold a connection while it claims or settles, plus the dispatcher.
     pool = await create_pool(settings.database_url, max_size=settings.worker_max_jobs + 4)
-    connections = max(100, settings.delivery_batch * 2)
-    slots = Slots(connections)
-    http = tuple(
-        webhook_client(
-            allow_private=settings.webhook_allow_private,
-            timeout=settings.send_timeout,
-            max_connections=connections,
-        )
-        for _ in range(slots.lanes)
+    slots = Slots(max(100, settings.delivery_batch * 2))
+    http = webhook_session(
+        allow_private=settings.webhook_allow_private, timeout=settings.send_timeout
     )
     try:
         yield Context(
@@ -64,6 +56,5 @@ async def open_context(settings: Settings) -> AsyncIterator[Context]:
             slots=slots,
         )
     finally:
-        for client in http:
-            await client.aclose()
+        await http.close()
         await pool.close()

@@ -72,8 +72,6 @@ def run(settings: Settings) -> None:
     if not settings.secret_key:
         sys.exit("herald worker: SECRET_KEY is not set; it signs links and decrypts secrets")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # httpx logs every request's URL at INFO, and a webhook URL is often a secret itself.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     if settings.public_url is None:
         log.warning("PUBLIC_URL is not set: links in messages point to %s", settings.base_url)
     if settings.smtp_url is None:

@@ -69,6 +69,7 @@ class Receiver:
         self.attempts: list[tuple[str, str]] = []  # (path, Idempotency-Key) of every request
         self.answer: Answer = lambda path, count: 200
         self.delay = 0.0
+        self.slow: dict[tuple[str, int], float] = {}  # (path, nth call) -> its own delay
         self._calls: Counter[str] = Counter()
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task | None = None
@@ -95,8 +96,8 @@ class Receiver:
         self._calls[path] += 1
         self.attempts.append((path, headers.get("idempotency-key", "")))
         status = self.answer(path, self._calls[path])
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        if delay := self.slow.get((path, self._calls[path]), self.delay):
+            await asyncio.sleep(delay)
         if 200 <= status < 300:
             self.received.append(
                 Received(

@@ -202,6 +202,27 @@ async def test_a_receiver_failing_twice_gets_it_once_with_one_key(
     assert [key for _, key in receiver.attempts] == [row["idempotencyKey"]] * 3
 
 
+async def test_a_receiver_slower_than_the_timeout_is_sent_again_under_the_same_key(
+    client: AsyncTestClient, org: Org, receiver: Receiver, start_worker: StartWorker
+) -> None:
+    await add_webhook(client, org, receiver, "/slow")
+    await add_webhook(client, org, receiver, "/quick")
+    receiver.slow[("/slow", 1)] = 1.5
+    start_worker(send_timeout=0.5)
+    incident = await open_incident(client, org)
+    await post_update(client, org, incident, body="Investigating.")
+
+    await eventually(settled(client, org, 2), what="two settled deliveries")
+    rows = await deliveries(client, org)
+    assert sorted((row["status"], row["attempts"]) for row in rows) == [
+        ("delivered", 1),
+        ("delivered", 2),
+    ]
+    slow = [key for path, key in receiver.attempts if path == "/slow"]
+    assert len(slow) == 2 and slow[0] == slow[1]
+    assert [path for path, _ in receiver.attempts].count("/quick") == 1
+
+
 async def test_dead_after_the_budget_then_a_manual_retry_delivers(
     client: AsyncTestClient, org: Org, receiver: Receiver, start_worker: StartWorker
 ) -> None:

@@ -188,7 +188,7 @@ async def _post_all(
         except InvalidToken:
             results[row.id] = Attempt("failed", "cannot decrypt the secret: SECRET_KEY changed")
             return
-        async with context.slots.hold(row.target) as lane:
+        async with context.slots.hold(row.target):
             # Stamped when it leaves, not when the batch began: receivers refuse stale stamps.
             sent_at = datetime.now(UTC)
             body = webhook_body(
@@ -199,7 +199,7 @@ async def _post_all(
                 generated_at=sent_at,
             )
             results[row.id] = await post_webhook(
-                context.http[lane],
+                context.http,
                 url=row.target,
                 secret=secret,
                 body=body,

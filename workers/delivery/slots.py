@@ -1,11 +1,8 @@
-"""How many webhooks may be in flight: in all, and to any one host, each on a lane of its own.
+"""How many webhooks may be in flight: in all, and to any one host.
 
-httpcore's pool hands a freed connection to every request waiting for that host at once; all
-but one fail over and try again, which costs more CPU than the sending itself when many
-requests wait for one host (measured: 16 at a time to one receiver ran 3x slower than 4). So
-requests to one host go on separate lanes, one client each, and no pool ever holds two
-requests for the same host. The bound per host is also politeness toward a receiver that many
-subscribers share.
+A message is stamped and signed when it gets its slot, so it leaves at once: waiting in the
+HTTP client's own queue instead would age the stamp receivers check. The bound per host is
+politeness toward a receiver that many subscribers share.
 """
 
 from __future__ import annotations
@@ -19,29 +16,22 @@ PER_HOST = 8
 
 
 class Slots:
-    def __init__(self, total: int, lanes: int = PER_HOST) -> None:
+    def __init__(self, total: int, per_host: int = PER_HOST) -> None:
         self._total = asyncio.Semaphore(total)
-        self.lanes = lanes
-        self._hosts: dict[str, tuple[asyncio.Queue[int], list[int]]] = {}
+        self._per_host = per_host
+        self._hosts: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
 
     @asynccontextmanager
-    async def hold(self, url: str) -> AsyncIterator[int]:
-        """Wait for a free lane to the URL's host and a slot overall; yields the lane."""
+    async def hold(self, url: str) -> AsyncIterator[None]:
+        """Wait for a slot to the URL's host and one overall."""
         host = urlsplit(url).netloc
         if host not in self._hosts:
-            free: asyncio.Queue[int] = asyncio.Queue()
-            for lane in range(self.lanes):
-                free.put_nowait(lane)
-            self._hosts[host] = (free, [0])
-        free, users = self._hosts[host]
+            self._hosts[host] = (asyncio.Semaphore(self._per_host), [0])
+        bound, users = self._hosts[host]
         users[0] += 1
         try:
-            lane = await free.get()
-            try:
-                async with self._total:
-                    yield lane
-            finally:
-                free.put_nowait(lane)
+            async with bound, self._total:
+                yield
         finally:
             users[0] -= 1
             if users[0] == 0:

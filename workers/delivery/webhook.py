@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import aiohttp
 
 from app.crypto import sign_webhook
 from app.domain.notifications import Attempt, http_verdict
@@ -14,13 +14,13 @@ SIGNATURE_HEADER = "Herald-Signature"
 MAX_ANSWER_BYTES = 64 * 1024
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
+def _retry_after(response: aiohttp.ClientResponse) -> float | None:
+    value = response.headers.get("Retry-After", "")
     return float(value) if value.isdigit() else None
 
 
 async def post_webhook(
-    client: httpx.AsyncClient,
+    session: aiohttp.ClientSession,
     *,
     url: str,
     secret: str,
@@ -35,24 +35,26 @@ async def post_webhook(
         SIGNATURE_HEADER: sign_webhook(secret, timestamp, body),
     }
     try:
-        async with client.stream("POST", url, content=body, headers=headers) as response:
+        async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
             read = 0
-            async for chunk in response.aiter_raw():
+            async for chunk in response.content.iter_any():
                 read += len(chunk)
                 if read > MAX_ANSWER_BYTES:
-                    break
-    except httpx.TimeoutException:
+                    break  # the connection is closed instead of reused
+    except TimeoutError:
         return Attempt("retry", "timed out")
-    except httpx.UnsupportedProtocol as error:
-        return Attempt("failed", str(error))
-    except httpx.TransportError as error:
-        if isinstance(error.__cause__, AddressRefused):
-            return Attempt("failed", f"refused: {error}")
+    except aiohttp.InvalidURL as error:
+        return Attempt("failed", f"not a URL that can be sent to: {error}")
+    except aiohttp.ClientConnectorError as error:
+        if isinstance(error.os_error, AddressRefused):
+            return Attempt("failed", f"refused: {error.os_error}")
         return Attempt("retry", f"connection failed: {error}")
-    verdict = http_verdict(response.status_code)
+    except aiohttp.ClientError as error:
+        return Attempt("retry", f"connection failed: {error}")
+    verdict = http_verdict(response.status)
     if verdict == "delivered":
         return Attempt(verdict)
-    error = f"HTTP {response.status_code}"
-    if response.is_redirect:
+    error = f"HTTP {response.status}"
+    if 300 <= response.status < 400:
         error += " (redirects are not followed)"
     return Attempt(verdict, error, _retry_after(response))
