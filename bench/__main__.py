@@ -37,12 +37,13 @@ async def fanout_benchmark(args: argparse.Namespace) -> list[Figure]:
     print("== fanout", flush=True)
     herald = Figure("notification fan-out", f"{args.subscribers} webhooks", "herald", "msgs/s")
     ceiling = Figure("notification fan-out", f"{args.subscribers} webhooks", "arq no-op", "msgs/s")
+    memory = Figure("notification fan-out", "peak worker RSS", "herald", "MiB")
     for _ in range(args.rounds):
-        herald.values.append(
-            (await fanout.measure(fanout.options(subscribers=args.subscribers)))["rate"]
-        )
+        figures = await fanout.measure(fanout.options(subscribers=args.subscribers))
+        herald.values.append(figures["rate"])
+        memory.values.append(figures["peak_worker_mib"])
         ceiling.values.append((await arq_ceiling.measure(args.subscribers))["rate"])
-    return [herald, ceiling]
+    return [herald, ceiling, memory]
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -4,7 +4,8 @@
 
 Everything is local and bounded: a scratch database, a redis-server of its own, a receiver
 process on 127.0.0.1 and `herald worker` processes; it stops by itself (--timeout) and cleans
-up. It prints the time from the update's commit to the last delivery row settling.
+up. It prints the time from the update's commit to the last delivery row settling, and the
+largest peak RSS of a worker process.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from app.crypto import Keys, new_webhook_secret
 from app.ids import new_id
 from app.store.api_keys import create_api_key
 from app.store.migrate import migrate
+from bench.harness import memory_kib
 from tests.conftest import scratch_database
 from tests.workers.services import RedisServer, free_port
 
@@ -150,7 +152,9 @@ async def measure(args: argparse.Namespace) -> dict:
             await conn.close()
             async with httpx.AsyncClient() as http:
                 received = (await http.get(f"http://127.0.0.1:{receiver_port}/count")).text
+            peak_kib = max(memory_kib("VmHWM", worker.pid) for worker in workers)
             return {
+                "peak_worker_mib": peak_kib / 1024,
                 "first": first,
                 "delivered": delivered,
                 "elapsed": elapsed,
@@ -175,7 +179,8 @@ async def main(args: argparse.Namespace) -> None:
         f"{args.subscribers} webhooks, {args.workers} worker(s), batch {args.batch}, "
         f"max_jobs {args.max_jobs}: first settled after {figures['first']:.2f} s, "
         f"{figures['delivered']} delivered in {figures['elapsed']:.2f} s "
-        f"({figures['rate']:.0f}/s); receiver saw {figures['received']} distinct keys"
+        f"({figures['rate']:.0f}/s); receiver saw {figures['received']} distinct keys; "
+        f"worker peak RSS {figures['peak_worker_mib']:.0f} MiB"
     )
 
 

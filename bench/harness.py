@@ -25,13 +25,19 @@ from app.embedded import free_port
 
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 
-# The ASGI servers compared in bench/servers_bench.py; the other benchmarks use "uvicorn".
+# The ASGI servers compared in bench/servers.py; the other benchmarks use "uvicorn".
 SERVERS = {
     # What `herald serve` runs on an install without the optional speedups.
     "uvicorn-h11": ["-m", "uvicorn", "--loop", "asyncio", "--http", "h11"],
     "uvicorn": ["-m", "uvicorn", "--loop", "uvloop", "--http", "httptools"],
     "granian": ["-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--no-ws"],
 }
+
+
+def memory_kib(field: str, pid: int | str = "self") -> int:
+    """From /proc: VmRSS (resident now) or VmHWM (the peak since start or the last reset)."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in lines if line.startswith(f"{field}:"))
 
 
 class Load(msgspec.Struct, frozen=True):

@@ -5,7 +5,7 @@ wrk drives one hot path, and writes a flame graph (SVG) and py-spy's top functio
     uv run --group bench python -m bench.profile reads
 
 py-spy reads the process from outside, so the figures include no profiler overhead in the
-server; it needs ptrace, which root has here.
+server; it needs ptrace: run as root or with CAP_SYS_PTRACE.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import asyncio
 import os
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
 from bench.command_path import BODY
@@ -57,37 +56,32 @@ def record(pid: int, seconds: int, output: Path, fmt: str) -> subprocess.Popen:
 
 
 def profile(path: str, url: str, env: dict[str, str], args: argparse.Namespace) -> None:
+    """`path` is the one URL path wrk asks for, or empty when its Lua script (`env`) makes
+    the requests."""
     pid = server_pid(url)
-    wrk(url + ("" if env else path), connections=4, duration=2, env=env)  # warm up
+    wrk(url + path, connections=4, duration=2, env=env)  # warm up
     RESULTS.mkdir(exist_ok=True)
     svg = RESULTS / f"profile-{args.path}.svg"
-    raw = Path(tempfile.mkdtemp(prefix="herald-profile-")) / "samples.txt"
-    spies = [record(pid, args.seconds, svg, "flamegraph"), record(pid, args.seconds, raw, "raw")]
-    load: dict = {}
-    thread = threading.Thread(
-        target=lambda: load.update(
-            load=wrk(
-                url + ("" if env else path),
-                connections=args.connections,
-                duration=args.seconds,
-                env=env,
-            )
+    with tempfile.TemporaryDirectory(prefix="herald-profile-") as work:
+        raw = Path(work, "samples.txt")
+        spies = [
+            record(pid, args.seconds, svg, "flamegraph"),
+            record(pid, args.seconds, raw, "raw"),
+        ]
+        figures = wrk(url + path, connections=args.connections, duration=args.seconds, env=env)
+        for spy in spies:
+            spy.wait()
+        print(
+            f"{figures.rate:.0f} req/s while sampled ({figures.errors} errors or non-2xx), "
+            f"p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms; flame graph: {svg}"
         )
-    )
-    thread.start()
-    thread.join()
-    for spy in spies:
-        spy.wait()
-    figures = load["load"]
-    print(
-        f"{figures.rate:.0f} req/s while sampled ({figures.errors} errors or non-2xx), "
-        f"p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms; flame graph: {svg}"
-    )
-    print_top(raw, args.top)
+        print_top(raw, args.top)
 
 
 def print_top(raw: Path, top: int) -> None:
-    """Self and total sample shares per function, from py-spy's collapsed stacks."""
+    """Self sample shares per function, and total shares of Herald's own functions (the
+    server's and the loop's frames hold every sample and say nothing), from py-spy's
+    collapsed stacks."""
     own: dict[str, int] = {}
     total: dict[str, int] = {}
     samples = 0
@@ -98,9 +92,10 @@ def print_top(raw: Path, top: int) -> None:
         frames = stack.split(";")
         own[frames[-1]] = own.get(frames[-1], 0) + n
         for frame in set(frames):
-            total[frame] = total.get(frame, 0) + n
-    for title, table in (("self", own), ("total", total)):
-        print(f"-- top {top} by {title} time ({samples} samples)")
+            if "(app/" in frame:
+                total[frame] = total.get(frame, 0) + n
+    for title, table in (("self time", own), ("total time, Herald's lines", total)):
+        print(f"-- top {top} by {title} ({samples} samples)")
         for frame, n in sorted(table.items(), key=lambda item: -item[1])[:top]:
             print(f"{100 * n / samples:5.1f}%  {frame}")
 
