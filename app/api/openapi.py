@@ -35,7 +35,7 @@ from app.api.v1.schemas import (
 from app.api.v1.subscriber_schemas import CreateSubscriber
 
 Dialect = Literal["v1", "incidentio", "uptimeio"]
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 RULES = (
     "incident_resolved",
@@ -303,7 +303,7 @@ def document_api(openapi: OpenAPI) -> None:
     components = openapi.components.schemas
     error_schemas = {dialect: _schema(shape, components) for dialect, shape in ERROR_SHAPES.items()}
     for path, item in openapi.paths.items():
-        for method in HTTP_METHODS:
+        for method in _HTTP_METHODS:
             operation = getattr(item, method)
             if operation is None:
                 continue

@@ -70,7 +70,9 @@ class PageVersion(msgspec.Struct, frozen=True, kw_only=True):
 # folded inside PostgreSQL rather than sent over row by row.
 _PAGE_VERSION = (
     "SELECT p.*, shown.digest, shown.changed FROM status_pages p CROSS JOIN LATERAL ("
-    "  SELECT md5(string_agg(i.id::text || ':' || i.version, ';' ORDER BY i.id)) AS digest,"
+    "  SELECT encode(sha256(convert_to("
+    "           coalesce(string_agg(i.id::text || ':' || i.version, ';' ORDER BY i.id), ''),"
+    "           'UTF8')), 'hex') AS digest,"
     "         max(i.updated_at) AS changed"
     "  FROM incidents i WHERE i.organization_id = p.organization_id"
     "   AND i.published_at IS NOT NULL AND i.component_ids && p.component_ids) shown"

@@ -91,6 +91,8 @@ async def test_an_email_subscriber_with_a_component_filter(
         ({"channel": "webhook", "url": "http://127.0.0.1:8080/x"}, "url"),
         ({"channel": "webhook", "url": "http://169.254.169.254/latest"}, "url"),
         ({"channel": "webhook", "url": "http://[::ffff:10.0.0.1]/x"}, "url"),
+        ({"channel": "webhook", "url": "http://[v1.a:b]/x"}, "url"),
+        ({"channel": "webhook", "url": "http://example.com:99999/x"}, "url"),
         ({"channel": "webhook", "url": "https://x.example/" + "a" * 2000}, "url"),
         ({"channel": "email"}, "address"),
         ({"channel": "email", "address": "not an address"}, "address"),

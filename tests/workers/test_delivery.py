@@ -223,6 +223,60 @@ async def test_a_receiver_slower_than_the_timeout_is_sent_again_under_the_same_k
     assert [path for path, _ in receiver.attempts].count("/quick") == 1
 
 
+class OddReceiver:
+    """Answers no well-behaved server gives: /cut says 200 and breaks its body off; /odd says
+    503 with a Retry-After that is a digit to str.isdigit() but no number, then 200."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.secrets: dict[str, str] = {}  # add_webhook writes them down; unchecked here
+        self.port = 0
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        length = next(
+            int(line.split(":", 1)[1])
+            for line in head.split("\r\n")
+            if line.lower().startswith("content-length:")
+        )
+        await reader.readexactly(length)
+        path = head.split(" ", 2)[1]
+        self.calls[path] += 1
+        if path == "/cut":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nok")
+        elif self.calls[path] == 1:
+            writer.write("HTTP/1.1 503 Busy\r\nRetry-After: \u00b2\r\n".encode())
+            writer.write(b"Content-Length: 0\r\n\r\n")
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+
+async def test_odd_answers_are_judged_by_their_status(
+    client: AsyncTestClient, org: Org, start_worker: StartWorker
+) -> None:
+    odd = OddReceiver()
+    server = await asyncio.start_server(odd.serve, "127.0.0.1", 0)
+    odd.port = server.sockets[0].getsockname()[1]
+    async with server:
+        await add_webhook(client, org, odd, "/cut")
+        await add_webhook(client, org, odd, "/odd")
+        start_worker()
+        incident = await open_incident(client, org)
+        await post_update(client, org, incident, body="Investigating.")
+        await eventually(settled(client, org, 2), what="two settled deliveries")
+    rows = await deliveries(client, org)
+    assert sorted((row["status"], row["attempts"]) for row in rows) == [
+        ("delivered", 1),
+        ("delivered", 2),
+    ]
+    assert odd.calls == {"/cut": 1, "/odd": 2}
+
+
 async def test_dead_after_the_budget_then_a_manual_retry_delivers(
     client: AsyncTestClient, org: Org, receiver: Receiver, start_worker: StartWorker
 ) -> None:
@@ -279,7 +333,8 @@ async def test_private_addresses_are_refused_where_the_connection_is_made(
     # The API allows these names (it cannot know what they resolve to); the worker must not.
     receiver.secrets["/hook"] = "unused"
     page = (await client.get("/v1/status-pages", headers=org.headers)).json()["data"][0]["id"]
-    for host in ("localhost", "127.0.0.1", "[::ffff:127.0.0.1]"):
+    hosts = ("localhost", "127.0.0.1", "[::ffff:127.0.0.1]", "127.1", "2130706433")
+    for host in hosts:
         response = await client.post(
             f"/v1/status-pages/{page}/subscribers",
             json={"channel": "webhook", "url": f"http://{host}:{receiver.port}/hook"},
@@ -290,10 +345,15 @@ async def test_private_addresses_are_refused_where_the_connection_is_made(
     incident = await open_incident(client, org)
     await post_update(client, org, incident, body="Investigating.")
 
-    await eventually(settled(client, org, 3), what="three refusals")
+    await eventually(settled(client, org, len(hosts)), what="every one refused")
     rows = await deliveries(client, org)
     assert {row["status"] for row in rows} == {"failed"}
-    assert all("not a public address" in row["lastError"] for row in rows)
+    # Shorthand IPv4 is refused as a URL before any lookup; the others where they connect.
+    assert all(
+        "not a public address" in row["lastError"] or "not a URL" in row["lastError"]
+        for row in rows
+    )
+    assert sum("not a public address" in row["lastError"] for row in rows) >= 3
     assert receiver.attempts == []
 
 

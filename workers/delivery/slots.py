@@ -24,7 +24,8 @@ class Slots:
     @asynccontextmanager
     async def hold(self, url: str) -> AsyncIterator[None]:
         """Wait for a slot to the URL's host and one overall."""
-        host = urlsplit(url).netloc
+        parts = urlsplit(url)
+        host = f"{parts.hostname}:{parts.port or parts.scheme}"
         if host not in self._hosts:
             self._hosts[host] = (asyncio.Semaphore(self._per_host), [0])
         bound, users = self._hosts[host]

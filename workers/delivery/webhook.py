@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import aiohttp
 
 from app.crypto import sign_webhook
@@ -12,11 +14,23 @@ USER_AGENT = "Herald-Webhooks/1"
 SIGNATURE_HEADER = "Herald-Signature"
 # Answers are read only to keep the connection reusable; a receiver cannot make us read more.
 MAX_ANSWER_BYTES = 64 * 1024
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def _retry_after(response: aiohttp.ClientResponse) -> float | None:
     value = response.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None
+    return float(value) if value.isascii() and value.isdigit() else None
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
+    """Read what is left of the answer, up to MAX_ANSWER_BYTES; the status is what counts, so
+    a body that breaks off or never ends only costs the connection."""
+    read = 0
+    with contextlib.suppress(TimeoutError, aiohttp.ClientError):
+        async for chunk in response.content.iter_any():
+            read += len(chunk)
+            if read > MAX_ANSWER_BYTES:
+                break  # the connection is closed instead of reused
 
 
 async def post_webhook(
@@ -36,14 +50,10 @@ async def post_webhook(
     }
     try:
         async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
-            read = 0
-            async for chunk in response.content.iter_any():
-                read += len(chunk)
-                if read > MAX_ANSWER_BYTES:
-                    break  # the connection is closed instead of reused
+            await _drain(response)
     except TimeoutError:
         return Attempt("retry", "timed out")
-    except aiohttp.InvalidURL as error:
+    except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as error:
         return Attempt("failed", f"not a URL that can be sent to: {error}")
     except aiohttp.ClientConnectorError as error:
         if isinstance(error.os_error, AddressRefused):
@@ -55,6 +65,6 @@ async def post_webhook(
     if verdict == "delivered":
         return Attempt(verdict)
     error = f"HTTP {response.status}"
-    if 300 <= response.status < 400:
+    if response.status in REDIRECTS:
         error += " (redirects are not followed)"
     return Attempt(verdict, error, _retry_after(response))

@@ -58,9 +58,15 @@ def check_url(url: str | None, allow_private: bool) -> str:
     if parts.username or parts.password:
         raise invalid("url must not carry credentials; the signature authenticates us")
     try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise invalid("url has a port that is not a number from 0 to 65535") from None
+    try:
         literal = ip_address(parts.hostname)
     except ValueError:
         literal = None
+    if literal is None and "[" in parts.netloc:
+        raise invalid("url has a host in brackets that is not an IPv6 address")
     if literal is not None and not allow_private and not is_public(str(literal)):
         raise invalid("url points to an address that is not public")
     return url
