@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import sys
 import time
-import uuid
 
 import asyncpg
 import httpx
@@ -23,10 +22,9 @@ from litestar.testing import AsyncTestClient
 from app.api.app import create_app
 from app.config import Settings
 from app.crypto import Keys, new_webhook_secret
-from app.ids import new_id
 from app.store.api_keys import create_api_key
 from app.store.migrate import migrate
-from bench.harness import memory_kib
+from bench.harness import insert_webhooks, memory_kib
 from tests.conftest import scratch_database
 from tests.workers.services import RedisServer, free_port
 
@@ -41,7 +39,7 @@ async def setup(settings: Settings, receiver_port: int, subscribers: int) -> tup
     async with AsyncTestClient(create_app(settings)) as client:
         component = await client.post("/v1/components", json={"name": "API"}, headers=headers)
         component_id = component.json()["data"]["id"]
-        page = await client.post(
+        created = await client.post(
             "/v1/status-pages",
             json={
                 "name": "Acme",
@@ -51,38 +49,15 @@ async def setup(settings: Settings, receiver_port: int, subscribers: int) -> tup
             },
             headers=headers,
         )
-        page_id = page.json()["data"]
+        page = created.json()["data"]
         incident = await client.post(
             "/v1/incidents",
             json={"title": "Bench", "severity": "major", "componentIds": [component_id]},
             headers=headers,
         )
     secret = Keys(SECRET_KEY).encrypt(new_webhook_secret())
-    confirmed = await conn.fetchval("SELECT now()")
-    await conn.copy_records_to_table(
-        "subscribers",
-        columns=[
-            "id",
-            "organization_id",
-            "status_page_id",
-            "channel",
-            "target",
-            "secret_encrypted",
-            "confirmed_at",
-        ],
-        records=[
-            (
-                new_id(),
-                uuid.UUID(page_id["organizationId"]),
-                uuid.UUID(page_id["id"]),
-                "webhook",
-                f"http://127.0.0.1:{receiver_port}/hooks/{n}",
-                secret,
-                confirmed,
-            )
-            for n in range(subscribers)
-        ],
-    )
+    urls = (f"http://127.0.0.1:{receiver_port}/hooks/{n}" for n in range(subscribers))
+    await insert_webhooks(conn, page, ((url, secret) for url in urls))
     await conn.close()
     return headers, incident.json()["data"]["id"]
 

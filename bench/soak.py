@@ -28,9 +28,9 @@ import httpx
 
 from app.crypto import Keys
 from app.embedded import free_port
-from app.ids import new_id
 from app.store.api_keys import SCOPES, create_api_key
 from app.store.migrate import migrate
+from bench.harness import insert_webhooks
 from bench.soak_audit import audit, table
 from bench.soak_chaos import Fleet, ReceiverSettings, chaos, schedule
 from bench.soak_evidence import gather
@@ -75,30 +75,16 @@ async def setup(
                 {"name": "Soak", "slug": SLUG, "componentIds": components, "published": True},
             )
         keys = Keys(SECRET_KEY)
-        confirmed = await conn.fetchval("SELECT now()")
-        await conn.copy_records_to_table(
-            "subscribers",
-            columns=[
-                "id",
-                "organization_id",
-                "status_page_id",
-                "channel",
-                "target",
-                "secret_encrypted",
-                "confirmed_at",
-            ],
-            records=[
+        await insert_webhooks(
+            conn,
+            page,
+            (
                 (
-                    new_id(),
-                    uuid.UUID(page["organizationId"]),
-                    uuid.UUID(page["id"]),
-                    "webhook",
                     f"http://127.0.0.1:{receiver_port}/hooks/{n}",
                     keys.encrypt(subscriber_secret(args.seed, n)),
-                    confirmed,
                 )
                 for n in range(args.subscribers)
-            ],
+            ),
         )
     finally:
         await conn.close()

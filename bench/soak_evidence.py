@@ -15,6 +15,7 @@ from app.store.codec import decode_event
 from app.store.rebuild import PROJECTION_TABLES, rebuild_projections
 from bench.soak_load import MARKER
 from bench.soak_receiver import Record
+from tests.conftest import projection_rows
 
 
 class Logged(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,15 +93,6 @@ def read_receipts(path: str) -> tuple[list[Receipt], int]:
     return receipts, malformed
 
 
-async def _snapshot(conn: asyncpg.Connection) -> dict[str, list[str]]:
-    """Every projection row as text, as tests/api/test_rebuild.py compares them."""
-    tables = {}
-    for table in PROJECTION_TABLES:
-        rows = await conn.fetch(f"SELECT t::text AS row FROM {table} t")
-        tables[table] = sorted(row["row"] for row in rows)
-    return tables
-
-
 async def gather(database_url: str, records: str) -> Evidence:
     """Read everything the checks need; rebuilds the projections from the log on the way."""
     conn = await asyncpg.connect(database_url)
@@ -133,9 +125,9 @@ async def gather(database_url: str, records: str) -> Evidence:
             )
         ]
         retried = await conn.fetchval("SELECT count(*) FROM deliveries WHERE attempts > 1")
-        live = await _snapshot(conn)
+        live = await projection_rows(conn)
         await rebuild_projections(conn)
-        rebuilt = await _snapshot(conn)
+        rebuilt = await projection_rows(conn)
     finally:
         await conn.close()
     receipts, malformed = read_receipts(records)

@@ -24,6 +24,7 @@ from app.config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Settings
 from app.embedded import EmbeddedPostgres, RedisProcess, forced, redis_server_binary, should_embed
 from app.store.api_keys import SCOPES, create_api_key
 from app.store.migrate import SCHEMA_PATH, migrate, migration_files
+from app.store.rebuild import PROJECTION_TABLES
 
 # What a script outside the test session (bench/) uses; tests take the `services` fixture.
 LOCAL_ADMIN_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -102,6 +103,15 @@ def template_database(services: Services) -> str:
     name = f"herald_template_{_schema_fingerprint()}"
     asyncio.run(_ensure_template(services.admin_url, name))
     return name
+
+
+async def projection_rows(conn: asyncpg.Pool | asyncpg.Connection) -> dict[str, list[str]]:
+    """Every projection row as text, by table: what a rebuild must reproduce exactly."""
+    tables = {}
+    for table in PROJECTION_TABLES:
+        rows = await conn.fetch(f"SELECT t::text AS row FROM {table} t")
+        tables[table] = sorted(row["row"] for row in rows)
+    return tables
 
 
 @asynccontextmanager

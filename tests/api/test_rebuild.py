@@ -7,16 +7,9 @@ import asyncio
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from app.store.rebuild import PROJECTION_TABLES, rebuild_projections
+from app.store.rebuild import rebuild_projections
 from tests.api.conftest import Org, open_incident
-
-
-async def snapshot(pool: asyncpg.Pool) -> dict[str, list[str]]:
-    tables = {}
-    for table in PROJECTION_TABLES:
-        rows = await pool.fetch(f"SELECT t::text AS row FROM {table} t")
-        tables[table] = sorted(row["row"] for row in rows)
-    return tables
+from tests.conftest import projection_rows
 
 
 async def build_history(client: AsyncTestClient, org: Org) -> None:
@@ -60,14 +53,14 @@ async def test_rebuild_gives_identical_projections(
     client: AsyncTestClient, org: Org, pool: asyncpg.Pool
 ) -> None:
     await build_history(client, org)
-    before = await snapshot(pool)
+    before = await projection_rows(pool)
     assert all(before.values()), "every projection has rows"
     bodies = await pool.fetchval("SELECT count(*) FROM update_bodies")
 
     async with pool.acquire() as conn:
         replayed = await rebuild_projections(conn, batch_size=2)
     assert replayed == await pool.fetchval("SELECT count(*) FROM events")
-    assert await snapshot(pool) == before
+    assert await projection_rows(pool) == before
     assert await pool.fetchval("SELECT count(*) FROM update_bodies") == bodies
     # The API still reads the swapped-in tables.
     listed = await client.get("/v1/incidents", headers=org.headers)
@@ -103,7 +96,7 @@ async def test_commands_during_a_rebuild_are_not_lost(
     assert progress == sorted(progress) and len(progress) > 1
     shown = (await client.get(url, params={"limit": "100"}, headers=org.headers)).json()["data"]
     assert len(shown) == 30
-    live = await snapshot(pool)
+    live = await projection_rows(pool)
     async with pool.acquire() as conn:
         await rebuild_projections(conn)
-    assert await snapshot(pool) == live
+    assert await projection_rows(pool) == live
