@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import asyncpg
@@ -189,6 +190,10 @@ class Up:
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
         assert self.process.wait(30) == 0
+        # pg_ctl's wait ends when the postmaster removes its pid file, a moment before it exits.
+        deadline = time.monotonic() + 5
+        while self.servers() and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert self.servers() == []
 
 
