@@ -83,7 +83,8 @@ async def test_timeline_in_statuspage_json(client: AsyncTestClient, org: Org) ->
     updates = shown["incident_updates"]  # newest first, the internal note absent
     assert [u["id"] for u in updates] == [transition["id"], first["id"]]
     assert [u["status"] for u in updates] == ["monitoring", "investigating"]
-    assert updates[0]["body"] == "" and updates[1]["body"] == PUBLIC
+    # A bare status change still reads as something in Statuspage's readers.
+    assert updates[0]["body"] == "Status changed to Monitoring." and updates[1]["body"] == PUBLIC
     assert set(updates[0]) == {
         "id",
         "status",
