@@ -128,7 +128,9 @@ CREATE TABLE IF NOT EXISTS incidents (
     resolved_at         timestamptz,
     -- The public sees an incident once it has a public update, and then only this timeline.
     published_at        timestamptz,
-    public_timeline     jsonb NOT NULL
+    public_timeline     jsonb NOT NULL,
+    -- component_statuses as the public sees them: set by public updates and resolving only.
+    public_component_statuses jsonb NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS incidents_by_organization ON incidents (organization_id, id DESC);
 CREATE INDEX IF NOT EXISTS incidents_by_component ON incidents USING gin (component_ids);

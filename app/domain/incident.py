@@ -17,6 +17,7 @@ from app.domain.events import (
     UpdatePosted,
     UpdateRedacted,
 )
+from app.domain.timeline import sets_public_components
 from app.domain.values import ComponentStatus, IncidentStatus, Severity
 
 
@@ -29,8 +30,12 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
     component_ids: tuple[UUID, ...]
     # In the order of component_ids; a component appears once an update gave it a status.
     component_statuses: tuple[ComponentStatus, ...] = ()
+    # The same, as the public sees it: set only by public updates and by resolving.
+    public_component_statuses: tuple[ComponentStatus, ...] = ()
     owner_schedule_id: UUID | None = None
     update_ids: frozenset[UUID] = frozenset()
+    # Updates whose component statuses the public sees (see sets_public_components).
+    public_status_update_ids: frozenset[UUID] = frozenset()
     redacted_update_ids: frozenset[UUID] = frozenset()
     opened_at: datetime
     updated_at: datetime
@@ -81,11 +86,18 @@ def evolve(state: State, event: Event) -> State:
                 component_statuses=merge_component_statuses(
                     component_ids, state.component_statuses, ()
                 ),
+                public_component_statuses=merge_component_statuses(
+                    component_ids, state.public_component_statuses, ()
+                ),
                 updated_at=event.at,
             )
         case UpdatePosted():
+            public = {event.update_id} if sets_public_components(event) else set()
             return msgspec.structs.replace(
-                state, update_ids=state.update_ids | {event.update_id}, updated_at=event.at
+                state,
+                update_ids=state.update_ids | {event.update_id},
+                public_status_update_ids=state.public_status_update_ids | public,
+                updated_at=event.at,
             )
         case StatusChanged():
             return msgspec.structs.replace(
@@ -95,11 +107,17 @@ def evolve(state: State, event: Event) -> State:
                 updated_at=event.at,
             )
         case ComponentStatusesChanged():
+            public = state.public_component_statuses
+            if event.update_id in state.public_status_update_ids:
+                public = merge_component_statuses(
+                    state.component_ids, public, event.component_statuses
+                )
             return msgspec.structs.replace(
                 state,
                 component_statuses=merge_component_statuses(
                     state.component_ids, state.component_statuses, event.component_statuses
                 ),
+                public_component_statuses=public,
                 updated_at=event.at,
             )
         case UpdateRedacted():

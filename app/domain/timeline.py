@@ -2,6 +2,8 @@
 
 A public update shows with its body; an internal update that changed the status shows as a bare
 transition row; any other internal update does not show at all. A redacted update keeps its row.
+Component statuses reach the public only through public updates and through resolving: an
+internal update's componentStatuses change the incident as its team sees it, never the page.
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ class ComponentInterval(msgspec.Struct, frozen=True, kw_only=True):
     status: ComponentState
     started_at: datetime
     ended_at: datetime | None  # None while it lasts
+
+
+def sets_public_components(posted: UpdatePosted) -> bool:
+    """Whether the component statuses recorded with `posted` are what the public sees.
+
+    Subscribers are told only of public updates, so only those may change what a page shows;
+    resolving returns every component to operational, which everyone may see whoever posted it.
+    """
+    return posted.visibility == "public" or posted.status_change == "resolved"
 
 
 def status_after_updates(events: Iterable[Event]) -> dict[UUID, IncidentStatus]:
@@ -89,7 +100,9 @@ def first_public_update_at(events: Iterable[Event]) -> datetime | None:
 
 
 def component_intervals(events: Iterable[Event]) -> list[ComponentInterval]:
-    """Spans of non-operational status per component, closed by a later status or removal."""
+    """Public spans of non-operational status per component, closed by a later public status,
+    by resolving or by removal. Statuses set by internal updates open and close nothing."""
+    public_updates: set[UUID] = set()
     closed: list[ComponentInterval] = []
     open_spans: dict[UUID, ComponentInterval] = {}
 
@@ -100,7 +113,9 @@ def component_intervals(events: Iterable[Event]) -> list[ComponentInterval]:
 
     for event in events:
         match event:
-            case ComponentStatusesChanged():
+            case UpdatePosted() if sets_public_components(event):
+                public_updates.add(event.update_id)
+            case ComponentStatusesChanged() if event.update_id in public_updates:
                 for cs in event.component_statuses:
                     close(cs.component_id, event.at)
                     if cs.status != "operational":

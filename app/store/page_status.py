@@ -31,10 +31,11 @@ async def page_status(
 ) -> PageStatus:
     """Open public incidents that touch any of `component_ids` decide the page's status.
 
-    An incident with no public update yet stays off the page and does not colour it either.
+    An incident with no public update yet stays off the page and does not colour it either;
+    a component shows what public updates said of it, never what an internal one did.
     """
     rows = await conn.fetch(
-        "SELECT severity, component_statuses::text AS component_statuses FROM incidents"
+        "SELECT severity, public_component_statuses::text AS component_statuses FROM incidents"
         " WHERE organization_id = $1 AND status <> 'resolved' AND published_at IS NOT NULL"
         " AND component_ids && $2::uuid[]",
         organization_id,

@@ -47,6 +47,7 @@ _INCIDENT_COLUMNS = (
     "resolved_at",
     "published_at",
     "public_timeline",
+    "public_component_statuses",
 )
 _UPDATE_COLUMNS = (
     "id",
@@ -138,6 +139,7 @@ def rows_for(
             incident.resolved_at,
             first_public_update_at(stream),
             encode_json(public_timeline(stream)),
+            encode_json(incident.public_component_statuses),
         ),
         updates=[tuple(row) for row in updates.values()],
         redactions=redactions,

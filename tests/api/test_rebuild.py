@@ -20,6 +20,15 @@ async def build_history(client: AsyncTestClient, org: Org) -> None:
         await client.patch(
             url, json={"title": f"Incident {n}", "severity": "major"}, headers=org.headers
         )
+        await client.post(
+            f"{url}/updates",
+            json={
+                "visibility": "internal",
+                "body": "internal",
+                "componentStatuses": [{"componentId": org.search, "status": "full_outage"}],
+            },
+            headers=org.headers,
+        )
         posted = await client.post(
             f"{url}/updates",
             json={

@@ -83,7 +83,8 @@ async def test_timeline_in_statuspage_json(client: AsyncTestClient, org: Org) ->
     updates = shown["incident_updates"]  # newest first, the internal note absent
     assert [u["id"] for u in updates] == [transition["id"], first["id"]]
     assert [u["status"] for u in updates] == ["monitoring", "investigating"]
-    assert updates[0]["body"] == "" and updates[1]["body"] == PUBLIC
+    # A bare status change still reads as something in Statuspage's readers.
+    assert updates[0]["body"] == "Status changed to Monitoring." and updates[1]["body"] == PUBLIC
     assert set(updates[0]) == {
         "id",
         "status",
@@ -277,3 +278,123 @@ async def test_uptime_bars_show_an_ongoing_outage_today(client: AsyncTestClient,
     assert all('class="bar nodata"' in bar for bar in bars[:-1])
     assert 'class="bar partial_outage"' in bars[-1]
     assert "Partial outage 1 min" in bars[-1]
+
+
+async def _minor_incident(client: AsyncTestClient, org: Org) -> dict:
+    # Minor, so that the page indicator shows what the components say, not the severity.
+    response = await client.post(
+        "/v1/incidents",
+        json={"title": "Slow payments", "severity": "minor", "componentIds": [org.payments]},
+        headers=org.headers,
+    )
+    return response.json()["data"]
+
+
+def _statuses(status: str, org: Org) -> list[dict]:
+    return [{"componentId": org.payments, "status": status}]
+
+
+async def _public_component_state(client: AsyncTestClient) -> dict:
+    """What every public surface says of the payments component and of the page."""
+    html = (await client.get("/status/acme")).text
+    summary = (await client.get("/status/acme/api/v2/summary.json")).json()
+    components = (await client.get("/status/acme/api/v2/components.json")).json()
+    status = (await client.get("/status/acme/api/v2/status.json")).json()
+    unresolved = (await client.get("/status/acme/api/v2/incidents/unresolved.json")).json()
+    incidents = (await client.get("/status/acme/api/v2/incidents.json")).json()
+    bars = [line.strip() for line in html.splitlines() if 'class="bar ' in line]
+    return {
+        "html": [s for s in STATES if f'class="state {s}"' in html],
+        "today": bars[-1].split('"')[1],
+        "summary": [c["status"] for c in summary["components"]],
+        "indicator": {summary["status"]["indicator"], status["status"]["indicator"]},
+        "components": [c["status"] for c in components["components"]],
+        "incident_components": [
+            c["status"]
+            for doc in (summary, unresolved, incidents)
+            for i in doc["incidents"]
+            for c in i["components"]
+        ],
+        "affected": [
+            u["affected_components"] for i in incidents["incidents"] for u in i["incident_updates"]
+        ],
+    }
+
+
+STATES = ("operational", "degraded_performance", "partial_outage", "full_outage")
+
+
+async def test_an_internal_updates_component_statuses_stay_off_every_public_surface(
+    client: AsyncTestClient, org: Org
+) -> None:
+    incident = await _minor_incident(client, org)
+    await post(client, org, incident, {"visibility": "public", "body": PUBLIC})
+    await post(
+        client,
+        org,
+        incident,
+        {
+            "visibility": "internal",
+            "body": SECRET,
+            "componentStatuses": _statuses("full_outage", org),
+        },
+    )
+    # The team sees the outage it recorded...
+    mine = (await client.get(f"/v1/incidents/{incident['id']}", headers=org.headers)).json()
+    assert mine["data"]["componentStatuses"] == _statuses("full_outage", org)
+    # ...the public does not.
+    assert await _public_component_state(client) == {
+        "html": ["operational"],
+        "today": "bar operational",
+        "summary": ["operational"],
+        "indicator": {"minor"},
+        "components": ["operational"],
+        "incident_components": ["operational"] * 3,
+        "affected": [None],
+    }
+
+
+async def test_a_later_public_status_starts_when_it_was_posted_not_when_set_internally(
+    client: AsyncTestClient, org: Org
+) -> None:
+    incident = await _minor_incident(client, org)
+    await post(
+        client,
+        org,
+        incident,
+        {
+            "visibility": "internal",
+            "body": SECRET,
+            "componentStatuses": _statuses("full_outage", org),
+        },
+    )
+    await post(client, org, incident, {"visibility": "public", "body": PUBLIC})
+    quiet = await _public_component_state(client)
+    assert (quiet["summary"], quiet["indicator"], quiet["today"]) == (
+        ["operational"],
+        {"minor"},
+        "bar operational",
+    )
+
+    told = await post(
+        client,
+        org,
+        incident,
+        {
+            "visibility": "public",
+            "body": "Degraded.",
+            "componentStatuses": _statuses("degraded_performance", org),
+        },
+    )
+    shown = await _public_component_state(client)
+    assert shown["html"] == ["degraded_performance"]
+    assert shown["today"] == "bar degraded_performance"
+    assert shown["indicator"] == {"minor"}
+    assert shown["components"] == ["degraded_performance"]
+    components = (await client.get("/status/acme/api/v2/components.json")).json()["components"]
+    # The component changed when the public was told, not when the team first recorded it.
+    assert components[0]["updated_at"] == told["postedAt"]
+
+    await post(client, org, incident, {"visibility": "internal", "statusChange": "resolved"})
+    resolved = await _public_component_state(client)
+    assert (resolved["summary"], resolved["indicator"]) == (["operational"], {"none"})

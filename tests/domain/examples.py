@@ -93,6 +93,16 @@ def components_changed(
     return ComponentStatusesChanged(update_id=update_id, component_statuses=statuses, at=at(minute))
 
 
+def told(
+    update_id: UUID, minute: int, *statuses: ComponentStatus, visibility: str = "public"
+) -> list[UpdatePosted | ComponentStatusesChanged]:
+    """An update (public unless overridden) that sets component statuses, as decide records it."""
+    return [
+        posted(update_id, minute, visibility=visibility, component_statuses=statuses),
+        components_changed(update_id, minute, *statuses),
+    ]
+
+
 def edited(minute: int, **changes: Any) -> IncidentEdited:
     return IncidentEdited(**({"edited_by": BOB, "at": at(minute)} | changes))
 

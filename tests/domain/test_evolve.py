@@ -21,6 +21,7 @@ from .examples import (
     moved,
     opened,
     posted,
+    told,
 )
 from .spec import fold
 
@@ -83,3 +84,53 @@ def test_redaction_is_remembered_per_update():
     )
     assert state.update_ids == {UPDATE_1, UPDATE_2, UPDATE_3}
     assert state.redacted_update_ids == {UPDATE_2}
+
+
+def test_an_internal_update_changes_the_component_statuses_but_not_the_public_ones():
+    state = fold(opened(), *told(UPDATE_1, 5, cs(API, "full_outage"), visibility="internal"))
+    assert state.component_statuses == (cs(API, "full_outage"),)
+    assert state.public_component_statuses == ()
+
+
+def test_a_public_update_changes_both_and_a_later_internal_one_only_the_team_view():
+    state = fold(
+        opened(),
+        *told(UPDATE_1, 5, cs(API, "partial_outage"), cs(DB, "degraded_performance")),
+        *told(UPDATE_2, 10, cs(API, "full_outage"), visibility="internal"),
+    )
+    assert state.component_statuses == (cs(API, "full_outage"), cs(DB, "degraded_performance"))
+    assert state.public_component_statuses == (
+        cs(API, "partial_outage"),
+        cs(DB, "degraded_performance"),
+    )
+
+
+def test_going_public_without_statuses_shows_none_of_the_internal_ones():
+    state = fold(
+        opened(),
+        *told(UPDATE_1, 5, cs(API, "full_outage"), visibility="internal"),
+        posted(UPDATE_2, 10, visibility="public"),
+    )
+    assert state.public_component_statuses == ()
+
+
+def test_resolving_internally_returns_the_public_components_to_operational():
+    state = fold(
+        opened(),
+        *told(UPDATE_1, 5, cs(API, "partial_outage")),
+        *told(UPDATE_2, 10, cs(DB, "full_outage"), visibility="internal"),
+        *moved(UPDATE_3, 30, "investigating", "resolved"),
+        components_changed(UPDATE_3, 30, cs(API, "operational"), cs(DB, "operational")),
+    )
+    operational = (cs(API, "operational"), cs(DB, "operational"))
+    assert state.public_component_statuses == operational
+    assert state.component_statuses == operational
+
+
+def test_editing_components_drops_public_statuses_of_removed_ones():
+    state = fold(
+        opened(),
+        *told(UPDATE_1, 5, cs(API, "partial_outage"), cs(DB, "full_outage")),
+        IncidentEdited(component_ids=(DB, CDN), edited_by=BOB, at=at(10)),
+    )
+    assert state.public_component_statuses == (cs(DB, "full_outage"),)

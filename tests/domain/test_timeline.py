@@ -29,6 +29,7 @@ from .examples import (
     posted,
     redacted,
     resolved_history,
+    told,
 )
 from .spec import given
 
@@ -202,20 +203,20 @@ def test_no_component_statuses_means_no_spans():
 
 
 def test_a_status_still_in_force_is_an_open_span():
-    events = [opened(), components_changed(UPDATE_1, 5, cs(API, "partial_outage"))]
+    events = [opened(), *told(UPDATE_1, 5, cs(API, "partial_outage"))]
     assert intervals(*events) == [span(API, "partial_outage", 5, None)]
 
 
 def test_operational_opens_no_span():
-    events = [opened(), components_changed(UPDATE_1, 5, cs(API, "operational"))]
+    events = [opened(), *told(UPDATE_1, 5, cs(API, "operational"))]
     assert intervals(*events) == []
 
 
 def test_returning_to_operational_closes_the_span():
     events = [
         opened(),
-        components_changed(UPDATE_1, 5, cs(API, "partial_outage")),
-        components_changed(UPDATE_2, 20, cs(API, "operational")),
+        *told(UPDATE_1, 5, cs(API, "partial_outage")),
+        *told(UPDATE_2, 20, cs(API, "operational")),
     ]
     assert intervals(*events) == [span(API, "partial_outage", 5, 20)]
 
@@ -223,8 +224,8 @@ def test_returning_to_operational_closes_the_span():
 def test_a_new_non_operational_status_closes_the_span_and_opens_another():
     events = [
         opened(),
-        components_changed(UPDATE_1, 5, cs(API, "full_outage")),
-        components_changed(UPDATE_2, 20, cs(API, "degraded_performance")),
+        *told(UPDATE_1, 5, cs(API, "full_outage")),
+        *told(UPDATE_2, 20, cs(API, "degraded_performance")),
     ]
     assert intervals(*events) == [
         span(API, "full_outage", 5, 20),
@@ -235,8 +236,8 @@ def test_a_new_non_operational_status_closes_the_span_and_opens_another():
 def test_components_not_listed_keep_their_span():
     events = [
         opened(),
-        components_changed(UPDATE_1, 5, cs(API, "partial_outage"), cs(DB, "full_outage")),
-        components_changed(UPDATE_2, 20, cs(DB, "operational")),
+        *told(UPDATE_1, 5, cs(API, "partial_outage"), cs(DB, "full_outage")),
+        *told(UPDATE_2, 20, cs(DB, "operational")),
     ]
     assert intervals(*events) == [
         span(API, "partial_outage", 5, None),
@@ -247,7 +248,7 @@ def test_components_not_listed_keep_their_span():
 def test_resolving_closes_every_span_at_the_resolution():
     history = [
         opened(),
-        components_changed(UPDATE_1, 5, cs(API, "partial_outage"), cs(DB, "full_outage")),
+        *told(UPDATE_1, 5, cs(API, "partial_outage"), cs(DB, "full_outage")),
     ]
     resolution = given(*history).when(post(status_change="resolved")).decided()
     assert intervals(*history, *resolution) == [
@@ -276,7 +277,7 @@ def test_spans_opened_by_posted_updates_run_until_resolution():
 def test_an_edit_that_drops_a_component_ends_its_span():
     events = [
         opened(),
-        components_changed(UPDATE_1, 5, cs(API, "partial_outage"), cs(DB, "full_outage")),
+        *told(UPDATE_1, 5, cs(API, "partial_outage"), cs(DB, "full_outage")),
         edited(15, component_ids=(DB, CDN)),
     ]
     assert intervals(*events) == [
@@ -288,7 +289,7 @@ def test_an_edit_that_drops_a_component_ends_its_span():
 def test_an_edit_that_keeps_the_components_leaves_their_spans_open():
     events = [
         opened(),
-        components_changed(UPDATE_1, 5, cs(API, "partial_outage")),
+        *told(UPDATE_1, 5, cs(API, "partial_outage")),
         edited(15, title="Payments API down"),
         edited(20, component_ids=(DB, API, CDN)),
     ]
@@ -298,9 +299,43 @@ def test_an_edit_that_keeps_the_components_leaves_their_spans_open():
 def test_a_dropped_component_is_not_closed_again_by_resolution():
     history = [
         opened(),
-        components_changed(UPDATE_1, 5, cs(API, "partial_outage")),
+        *told(UPDATE_1, 5, cs(API, "partial_outage")),
         edited(15, component_ids=(DB,)),
     ]
     resolve = post(status_change="resolved", published_component_ids=frozenset({DB}))
     resolution = given(*history).when(resolve).decided()
     assert intervals(*history, *resolution) == [span(API, "partial_outage", 5, 15)]
+
+
+def test_an_internal_update_opens_no_span():
+    events = [opened(), *told(UPDATE_1, 5, cs(API, "full_outage"), visibility="internal")]
+    assert intervals(*events) == []
+
+
+def test_internal_statuses_are_not_backdated_when_the_incident_goes_public():
+    history = [opened()]
+    for command in [
+        post(update_id=UPDATE_1, visibility="internal", component_statuses=DEGRADED, at=at(5)),
+        post(update_id=UPDATE_2, at=at(10)),  # public, no componentStatuses
+    ]:
+        history += given(*history).when(command).decided()
+    assert intervals(*history) == []
+    later = post(component_statuses=(cs(API, "full_outage"),), at=at(40))
+    history += given(*history).when(later).decided()
+    assert intervals(*history) == [span(API, "full_outage", 40, None)]
+
+
+def test_an_internal_update_neither_closes_nor_changes_a_public_span():
+    events = [
+        opened(),
+        *told(UPDATE_1, 5, cs(API, "partial_outage")),
+        *told(UPDATE_2, 10, cs(API, "operational"), cs(DB, "full_outage"), visibility="internal"),
+    ]
+    assert intervals(*events) == [span(API, "partial_outage", 5, None)]
+
+
+def test_an_internal_resolution_closes_the_public_spans():
+    history = [opened(), *told(UPDATE_1, 5, cs(API, "partial_outage"))]
+    resolve = post(visibility="internal", status_change="resolved", body=None, at=at(30))
+    history += given(*history).when(resolve).decided()
+    assert intervals(*history) == [span(API, "partial_outage", 5, 30)]

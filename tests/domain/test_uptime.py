@@ -6,7 +6,7 @@ from app.domain.timeline import ComponentInterval, component_intervals
 from app.domain.uptime import daily_minutes
 from app.domain.values import ComponentState
 
-from .examples import API, T0, UPDATE_1, UPDATE_2, at, components_changed, cs, opened
+from .examples import API, T0, UPDATE_1, UPDATE_2, at, cs, opened, told
 
 TODAY = T0.date()
 
@@ -167,8 +167,8 @@ def test_days_are_utc_days_whatever_the_zone_of_the_spans():
 def test_the_bars_of_an_incidents_spans():
     events = [
         opened(),
-        components_changed(UPDATE_1, 5, cs(API, "full_outage")),
-        components_changed(UPDATE_2, 35, cs(API, "degraded_performance")),
+        *told(UPDATE_1, 5, cs(API, "full_outage")),
+        *told(UPDATE_2, 35, cs(API, "degraded_performance")),
     ]
     window = daily_minutes(component_intervals(events), at(95), days=2)
     assert window == [

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 
-from app.store.migrate import BASELINE, migrate
+from app.domain.timeline import TimelineEntry
+from app.domain.values import ComponentStatus
+from app.store.codec import decode_component_statuses, encode_json
+from app.store.migrate import BASELINE, migrate, migration_files
 from tests.conftest import Services, scratch_database
 
 
@@ -17,7 +22,9 @@ async def test_migrate_twice_applies_once(services: Services) -> None:
             assert await migrate(conn) == [BASELINE]
             assert await migrate(conn) == []
             names = await conn.fetch("SELECT name FROM schema_migrations")
-            assert [row["name"] for row in names] == [BASELINE]
+            # schema.sql already holds every numbered migration, so they count as applied.
+            expected = [BASELINE, *(path.stem for path in migration_files())]
+            assert sorted(row["name"] for row in names) == sorted(expected)
         finally:
             await conn.close()
 
@@ -32,3 +39,72 @@ async def test_concurrent_migrations_serialize(services: Services) -> None:
         finally:
             for conn in conns:
                 await conn.close()
+
+
+async def test_an_older_database_gets_public_component_statuses_from_its_public_timelines(
+    services: Services,
+) -> None:
+    api, db = uuid.UUID(int=10), uuid.UUID(int=11)
+    at = datetime(2025, 4, 7, 9, 0, tzinfo=UTC)
+
+    def said(*statuses: ComponentStatus) -> TimelineEntry:
+        return TimelineEntry(
+            update_id=uuid.uuid4(),
+            kind="update",
+            status="investigating",
+            at=at,
+            component_statuses=statuses,
+        )
+
+    incidents = {
+        # (status, what the team set, what the public timeline said) -> what the public sees
+        "told": (
+            "identified",
+            [ComponentStatus(api, "full_outage")],
+            [
+                said(ComponentStatus(db, "full_outage"), ComponentStatus(api, "partial_outage")),
+                said(ComponentStatus(db, "degraded_performance")),
+            ],
+            [ComponentStatus(api, "partial_outage"), ComponentStatus(db, "degraded_performance")],
+        ),
+        "internal only": ("identified", [ComponentStatus(api, "full_outage")], [said()], []),
+        "resolved": (
+            "resolved",
+            [ComponentStatus(api, "operational"), ComponentStatus(db, "operational")],
+            [said(ComponentStatus(api, "partial_outage"))],
+            [ComponentStatus(api, "operational"), ComponentStatus(db, "operational")],
+        ),
+    }
+    async with scratch_database(admin_url=services.admin_url) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn)
+            # As schema.sql made it before the column existed.
+            await conn.execute(
+                "ALTER TABLE incidents DROP COLUMN public_component_statuses;"
+                " DELETE FROM schema_migrations WHERE name = '0001_public_component_statuses'"
+            )
+            ids = {}
+            for title, (status, team, timeline, _) in incidents.items():
+                ids[title] = await conn.fetchval(
+                    "INSERT INTO incidents (id, organization_id, title, severity, status,"
+                    " component_ids, component_statuses, version, opened_at, updated_at,"
+                    " published_at, public_timeline)"
+                    " VALUES (gen_random_uuid(), gen_random_uuid(), $1, 'minor', $2, $3, $4, 1,"
+                    " $5, $5, $5, $6) RETURNING id",
+                    title,
+                    status,
+                    [api, db],
+                    encode_json(team),
+                    at,
+                    encode_json(timeline),
+                )
+            assert await migrate(conn) == ["0001_public_component_statuses"]
+            for title, (*_, public) in incidents.items():
+                shown = await conn.fetchval(
+                    "SELECT public_component_statuses::text FROM incidents WHERE id = $1",
+                    ids[title],
+                )
+                assert decode_component_statuses(shown) == tuple(public), title
+        finally:
+            await conn.close()

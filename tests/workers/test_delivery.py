@@ -420,3 +420,46 @@ async def test_each_subscriber_hears_of_updates_in_the_order_they_were_posted(
     for item in receiver.received:
         heard.setdefault(item.path, []).append(item.body["incident"]["incident_updates"][0]["id"])
     assert heard == {f"/hooks/{n}": posted for n in range(8)}
+
+
+async def test_an_internal_updates_component_statuses_reach_no_webhook_or_mail(
+    client: AsyncTestClient,
+    org: Org,
+    receiver: Receiver,
+    mailbox: Mailbox,
+    start_worker: StartWorker,
+) -> None:
+    await add_webhook(client, org, receiver, "/hook")
+    await add_email(client, org, "reader@example.com")
+    start_worker()
+    # Minor, so that the page indicator shows what the components say, not the severity.
+    response = await client.post(
+        "/v1/incidents",
+        json={"title": "Slow payments", "severity": "minor", "componentIds": [org.payments]},
+        headers=org.headers,
+    )
+    incident = response.json()["data"]
+    transition = await post_update(
+        client,
+        org,
+        incident,
+        visibility="internal",
+        body="Full outage of the payments cluster, failing over.",
+        statusChange="identified",
+        componentStatuses=[{"componentId": org.payments, "status": "full_outage"}],
+    )
+    update = await post_update(client, org, incident, body=INVESTIGATING)
+
+    await eventually(settled(client, org, 2), what="the webhook and the mail settled")
+    [hook] = receiver.received
+    assert hook.body["page"]["status_indicator"] == "minor"
+    pushed = hook.body["incident"]
+    assert [c["status"] for c in pushed["components"]] == ["operational"]
+    assert [(u["id"], u["body"], u["affected_components"]) for u in pushed["incident_updates"]] == [
+        (update["id"], INVESTIGATING, None),
+        (transition["id"], "Status changed to Identified.", None),
+    ]
+    [mail] = mailbox.to("reader@example.com")
+    assert mail["Subject"] == "[Acme] Identified: Slow payments"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Full outage" not in text and "Affected" not in text

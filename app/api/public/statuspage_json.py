@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.api.public.templating import REDACTED_NOTICE
+from app.api.public.templating import REDACTED_NOTICE, STATUS_LABELS
 from app.api.v1.schemas import iso_ms
 from app.domain.timeline import ComponentInterval
 from app.domain.values import ComponentState
-from app.store.public_reads import PublicComponent, PublicIncident, PublicPage
+from app.store.public_reads import PublicComponent, PublicEntry, PublicIncident, PublicPage
 
 # Statuspage has no "full_outage": its worst component status is "major_outage".
 COMPONENT_STATUS: dict[ComponentState, str] = {
@@ -73,6 +73,15 @@ def _component(
     }
 
 
+def update_body(item: PublicEntry) -> str:
+    """A bare status change has no body of its own; Statuspage's readers expect one to show."""
+    if item.entry.redacted:
+        return REDACTED_NOTICE
+    if item.entry.kind == "transition":
+        return f"Status changed to {STATUS_LABELS[item.entry.status]}."
+    return item.body or ""
+
+
 def incident_json(
     view: PublicPage,
     incident: PublicIncident,
@@ -85,12 +94,11 @@ def incident_json(
     updates = []
     for item in reversed(incident.entries):  # Statuspage lists the newest update first
         entry = item.entry
-        body = REDACTED_NOTICE if entry.redacted else (item.body or "")
         updates.append(
             {
                 "id": str(entry.update_id),
                 "status": entry.status,
-                "body": body,
+                "body": update_body(item),
                 "incident_id": str(incident.id),
                 "created_at": iso_ms(entry.at),
                 "updated_at": iso_ms(entry.at),
