@@ -33,6 +33,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     poll_interval: float = 1.0  # the dispatcher's fallback when no NOTIFY arrives
     worker_max_jobs: int = 20
     delivery_batch: int = 50
+    # GET /metrics answers only `Authorization: Bearer METRICS_TOKEN`, and is not served (404)
+    # without a token; the figures it reads from PostgreSQL are counted at most once every
+    # metrics_refresh seconds per API process.
+    metrics_token: str | None = None
+    metrics_refresh: float = 15.0
 
     @property
     def base_url(self) -> str:
@@ -57,4 +62,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         mail_from=environ.get("MAIL_FROM", "Herald <herald@localhost>"),
         webhook_allow_private=flag(environ.get("WEBHOOK_ALLOW_PRIVATE")),
         worker_max_jobs=int(environ.get("WORKER_MAX_JOBS", "20")),
+        metrics_token=environ.get("METRICS_TOKEN", "").strip() or None,
+        metrics_refresh=float(environ.get("METRICS_REFRESH_SECONDS", "15")),
     )

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from app.api.auth import provide_principal, require_scope
 from app.api.compat import incidentio, uptimeio
 from app.api.health import healthz, readyz
-from app.api.metrics import Metrics, metrics_endpoint, metrics_middleware
+from app.api.metrics import Metrics, counted, metrics_endpoint, metrics_middleware
 from app.api.openapi import document_api
 from app.api.public.pages import RenderedCache, StatusPageSurfaces
 from app.api.public.subscriptions import subscriptions_router
@@ -44,6 +44,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.rate_limiter = RateLimiter(redis, settings.rate_limit_per_minute)
         app.state.rendered_pages = RenderedCache()
         app.state.metrics = Metrics()
+        app.state.counted = counted(app.state.pool, settings.metrics_refresh)
         try:
             yield
         finally:
@@ -69,7 +70,7 @@ def create_app(settings: Settings) -> Litestar:
             StatusPageSurfaces,
             healthz,
             readyz,
-            metrics_endpoint,
+            metrics_endpoint(settings),
             subscriptions_router(settings),
         ],
         lifespan=[database],

@@ -1,11 +1,21 @@
 """Prometheus metrics: request latency by route, events appended, and, read when scraped, the
-dispatcher's lag, deliveries by status and the delivery queue's depth."""
+dispatcher's lag, deliveries by status and the delivery queue's depth.
+
+They tell outsiders too much (traffic by route, what is owed to subscribers), so /metrics
+answers only a scraper that presents METRICS_TOKEN, and is not served at all without one.
+"""
 
 from __future__ import annotations
 
+import hmac
 import time
+from datetime import UTC, datetime
 
+import asyncpg
+import msgspec
 from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,7 +27,10 @@ from prometheus_client import (
 )
 from redis.exceptions import RedisError
 
-from app.store.operations import deliveries_by_status, dispatcher_lag
+from app.api.errors import NotAuthorized
+from app.api.refreshed import Refreshed
+from app.config import Settings
+from app.store.operations import DispatcherLag, deliveries_by_status, dispatcher_lag
 from workers.sweeper import QUEUE
 
 
@@ -56,6 +69,30 @@ class Metrics:
             "Delivery jobs waiting in Redis (-1 when Redis cannot be reached).",
             registry=self.registry,
         )
+        self.counted_at = Gauge(
+            "herald_metrics_counted_timestamp_seconds",
+            "When the figures read from PostgreSQL (lag, deliveries) were last counted.",
+            registry=self.registry,
+        )
+
+
+class Counted(msgspec.Struct, frozen=True):
+    """The figures that cost PostgreSQL an aggregate, and when they were counted."""
+
+    lag: DispatcherLag
+    deliveries: dict[str, int]
+    at: datetime
+
+
+def counted(pool: asyncpg.Pool, max_age: float) -> Refreshed[Counted]:
+    """The aggregates run at most once every `max_age` seconds in this process, however many
+    scrapers ask: counting deliveries reads the whole table."""
+
+    async def count() -> Counted:
+        lag = await dispatcher_lag(pool)
+        return Counted(lag=lag, deliveries=await deliveries_by_status(pool), at=datetime.now(UTC))
+
+    return Refreshed(count, max_age)
 
 
 def metrics_middleware(app: ASGIApp) -> ASGIApp:
@@ -82,18 +119,36 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-@get("/metrics", include_in_schema=False)
-async def metrics_endpoint(request: Request) -> Response:
-    state = request.app.state
-    metrics: Metrics = state.metrics
-    lag = await dispatcher_lag(state.pool)
-    metrics.lag_events.set(lag.events)
-    metrics.lag_seconds.set(lag.seconds)
-    for status, count in (await deliveries_by_status(state.pool)).items():
-        metrics.deliveries.labels(status).set(count)
-    try:
-        # arq's queue is a sorted set of job ids.
-        metrics.queue_depth.set(await state.redis.zcard(QUEUE))
-    except (RedisError, OSError, TimeoutError):
-        metrics.queue_depth.set(-1)
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+def _require_token(request: Request, token: str | None) -> None:
+    if token is None:
+        # Not configured: answer as for any path that does not exist.
+        raise NotFoundException()
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    # compare_digest: how long the comparison takes says nothing about the token.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        presented.strip().encode(), token.encode()
+    ):
+        raise NotAuthorized("Send the metrics token as Authorization: Bearer METRICS_TOKEN.")
+
+
+def metrics_endpoint(settings: Settings) -> HTTPRouteHandler:
+    @get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        _require_token(request, settings.metrics_token)
+        state = request.app.state
+        metrics: Metrics = state.metrics
+        figures: Counted = await state.counted.get()
+        metrics.lag_events.set(figures.lag.events)
+        metrics.lag_seconds.set(figures.lag.seconds)
+        metrics.deliveries.clear()  # a status no delivery has any more is not shown stale
+        for status, count in figures.deliveries.items():
+            metrics.deliveries.labels(status).set(count)
+        metrics.counted_at.set(figures.at.timestamp())
+        try:
+            # arq's queue is a sorted set of job ids; ZCARD costs Redis nothing.
+            metrics.queue_depth.set(await state.redis.zcard(QUEUE))
+        except (RedisError, OSError, TimeoutError):
+            metrics.queue_depth.set(-1)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics

@@ -1,4 +1,4 @@
-"""What operators rely on: probes, metrics, logs with request ids, the API document, compose."""
+"""What operators rely on: probes, logs with request ids, the API document, compose."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from app.logs import JsonFormatter, configure_logging
-from tests.api.conftest import Org, open_incident
+from tests.api.conftest import Org
 from tests.conftest import Services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,24 +38,6 @@ async def test_probes(client: AsyncTestClient, database: str, services: Services
     finally:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await admin.close()
-
-
-async def test_metrics(client: AsyncTestClient, org: Org) -> None:
-    incident = await open_incident(client, org)
-    await client.post(
-        f"/v1/incidents/{incident['id']}/updates",
-        json={"visibility": "internal", "statusChange": "identified"},
-        headers=org.headers,
-    )
-    text = (await client.get("/metrics")).text
-    assert 'herald_events_appended_total{type="UpdatePosted"} 1.0' in text
-    assert 'herald_events_appended_total{type="StatusChanged"} 1.0' in text
-    assert (
-        'herald_http_request_duration_seconds_count{method="POST",'
-        'route="/v1/incidents/{incident_id}/updates",status="201"} 1.0'
-    ) in text
-    assert "herald_dispatcher_lag_events " in text
-    assert "herald_delivery_queue_depth " in text
 
 
 async def test_log_lines_carry_the_request_id(
