@@ -112,6 +112,19 @@ def up(data_dir: Path, log_format: str) -> None:
     run_up(os.environ, data_dir, log_format)
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """What `herald serve` tells uvicorn, besides the application."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        # uvicorn keeps the logging `serve` set up instead of installing its own.
+        "log_config": None,
+        # The application reads X-Forwarded-For from TRUSTED_PROXIES only (create_app);
+        # uvicorn's own reading would believe any peer on loopback.
+        "proxy_headers": False,
+    }
+
+
 @main.command()
 @LOG_FORMAT
 def serve(log_format: str) -> None:
@@ -123,8 +136,7 @@ def serve(log_format: str) -> None:
     configure_logging(log_format)
     settings = _settings()
     _migrate()
-    # log_config=None: uvicorn keeps the logging set up above instead of installing its own.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(create_app(settings), **server_options(settings))
 
 
 @main.command()
