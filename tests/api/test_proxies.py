@@ -98,6 +98,6 @@ def test_trusted_proxies_are_addresses_or_networks_and_anything_else_is_refused(
     for wrong in ("proxy.internal", "10.0.0.1/8", "*", "10.0.0.0/33"):
         with pytest.raises(SettingInvalid, match="TRUSTED_PROXIES"):
             load_settings({"TRUSTED_PROXIES": wrong})
-    refused = CliRunner().invoke(main, ["serve"], env={"TRUSTED_PROXIES": "proxy.internal"})
+    refused = CliRunner().invoke(main, ["status"], env={"TRUSTED_PROXIES": "proxy.internal"})
     assert refused.exit_code == 1
     assert "TRUSTED_PROXIES: 'proxy.internal' is not an IP address" in refused.output
