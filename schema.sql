@@ -230,6 +230,8 @@ CREATE INDEX IF NOT EXISTS deliveries_pending_by_update
 CREATE INDEX IF NOT EXISTS deliveries_pending_by_subscriber
     ON deliveries (subscriber_id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_blocked ON deliveries (blocked_by) WHERE blocked_by IS NOT NULL;
+-- Forgetting an expired sign-up deletes its deliveries (0002_deliveries_by_subscriber).
+CREATE INDEX IF NOT EXISTS deliveries_by_subscriber ON deliveries (subscriber_id);
 
 -- How far the dispatcher has read the log, in (transaction_id, position) order: it reads only
 -- events of transactions older than every running one, so none can still appear behind it.

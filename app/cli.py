@@ -1,4 +1,4 @@
-"""The `herald` command: up, serve, worker, migrate, demo, status, api-key, projections."""
+"""The `herald` command: up, serve, worker, migrate, demo, status, api-key, projections, secrets."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import asyncpg
 import click
 from tqdm import tqdm
 
-from app.config import Settings, load_settings
+from app.config import SettingInvalid, Settings, load_settings
+from app.crypto import keys_of
 from app.demo import ORGANIZATION, PAGE_SLUG, seed_demo
 from app.domain.errors import DomainError
 from app.embedded import EmbeddedUnavailable
@@ -25,6 +26,7 @@ from app.store.api_keys import SCOPES, KeyInfo, create_api_key, list_api_keys, r
 from app.store.migrate import migrate
 from app.store.pool import DatabaseUnreachable, connect
 from app.store.rebuild import rebuild_projections
+from app.store.webhook_secrets import Reencrypted, reencrypt_webhook_secrets
 
 T = TypeVar("T")
 LOG_FORMAT = click.option(
@@ -42,7 +44,7 @@ class Herald(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (DatabaseUnreachable, EmbeddedUnavailable) as error:
+        except (DatabaseUnreachable, EmbeddedUnavailable, SettingInvalid) as error:
             raise click.ClickException(str(error)) from error
         except DomainError as error:
             raise click.ClickException(error.message) from error
@@ -110,6 +112,19 @@ def up(data_dir: Path, log_format: str) -> None:
     run_up(os.environ, data_dir, log_format)
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """What `herald serve` tells uvicorn, besides the application."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        # uvicorn keeps the logging `serve` set up instead of installing its own.
+        "log_config": None,
+        # The application reads X-Forwarded-For from TRUSTED_PROXIES only (create_app);
+        # uvicorn's own reading would believe any peer on loopback.
+        "proxy_headers": False,
+    }
+
+
 @main.command()
 @LOG_FORMAT
 def serve(log_format: str) -> None:
@@ -121,8 +136,7 @@ def serve(log_format: str) -> None:
     configure_logging(log_format)
     settings = _settings()
     _migrate()
-    # log_config=None: uvicorn keeps the logging set up above instead of installing its own.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(create_app(settings), **server_options(settings))
 
 
 @main.command()
@@ -251,6 +265,35 @@ def rebuild() -> None:
             return await rebuild_projections(conn, on_progress=progress)
 
     click.echo(f"projections rebuilt from {_with_connection(replay)} events")
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """Manage what SECRET_KEY protects."""
+
+
+@secrets_group.command()
+def reencrypt() -> None:
+    """Re-encrypt every stored webhook secret with SECRET_KEY; safe to run again.
+
+    After a rotation (the new key in SECRET_KEY, the replaced ones in SECRET_KEYS_OLD) this moves
+    the secrets off the old keys. Exits with 1 when a secret decrypts with none of them.
+    """
+    keys = keys_of(_settings())
+    if keys is None:
+        raise click.ClickException("SECRET_KEY is not set: it is the key to re-encrypt with")
+
+    async def run(conn: asyncpg.Connection) -> Reencrypted:
+        return await reencrypt_webhook_secrets(conn, keys)
+
+    done = _with_connection(run)
+    click.echo(f"re-encrypted {done.moved} webhook secrets; {done.current} were current")
+    if done.unreadable:
+        ids = ", ".join(str(subscriber_id) for subscriber_id in done.unreadable)
+        raise click.ClickException(
+            f"{len(done.unreadable)} secrets decrypt with no configured key (subscribers {ids});"
+            " add the key they were encrypted with to SECRET_KEYS_OLD and run this again"
+        )
 
 
 if __name__ == "__main__":  # `python -m app.cli`, as `herald up` starts its children

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 
 import msgspec
@@ -38,6 +39,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # metrics_refresh seconds per API process.
     metrics_token: str | None = None
     metrics_refresh: float = 15.0
+    # Operations. Peers whose X-Forwarded-For is believed (addresses or CIDR networks); every
+    # other peer is the client itself. Keys SECRET_KEY replaced: still verify and decrypt.
+    trusted_proxies: tuple[str, ...] = ()
+    secret_keys_old: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -47,6 +52,37 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 def flag(value: str | None) -> bool:
     """An environment switch: on for 1, true, yes or on."""
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class SettingInvalid(ValueError):
+    """An environment variable Herald cannot use; the message names it and says why."""
+
+    code = "setting_invalid"
+
+
+def _listed(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list; blanks around and between items are ignored."""
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def _networks(value: str | None) -> tuple[str, ...]:
+    networks = []
+    for item in _listed(value):
+        try:
+            networks.append(str(ipaddress.ip_network(item)))
+        except ValueError as error:
+            raise SettingInvalid(
+                f"TRUSTED_PROXIES: {item!r} is not an IP address or a network such as"
+                f" 10.0.0.0/8 ({error})"
+            ) from error
+    return tuple(networks)
+
+
+def _old_keys(environ: Mapping[str, str]) -> tuple[str, ...]:
+    old = _listed(environ.get("SECRET_KEYS_OLD"))
+    if old and not environ.get("SECRET_KEY"):
+        raise SettingInvalid("SECRET_KEYS_OLD is set but SECRET_KEY is not: set the new key too")
+    return old
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -64,4 +100,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         worker_max_jobs=int(environ.get("WORKER_MAX_JOBS", "20")),
         metrics_token=environ.get("METRICS_TOKEN", "").strip() or None,
         metrics_refresh=float(environ.get("METRICS_REFRESH_SECONDS", "15")),
+        trusted_proxies=_networks(environ.get("TRUSTED_PROXIES")),
+        secret_keys_old=_old_keys(environ),
     )

@@ -140,7 +140,15 @@ def test_up_without_the_embedded_extra_says_how_to_install_it(tmp_path: Path) ->
 
 
 def test_help_explains_each_command() -> None:
-    for command in ([], ["up"], ["serve"], ["status"], ["api-key", "create"], ["demo"]):
+    for command in (
+        [],
+        ["up"],
+        ["serve"],
+        ["status"],
+        ["api-key", "create"],
+        ["demo"],
+        ["secrets"],
+    ):
         result = CliRunner().invoke(main, [*command, "--help"])
         assert result.exit_code == 0 and "Usage: " in result.output
 

@@ -10,7 +10,7 @@ import aiohttp
 import asyncpg
 
 from app.config import Settings
-from app.crypto import Keys
+from app.crypto import Keys, keys_of
 from app.domain.notifications import RetryPolicy
 from app.store.pool import create_pool
 from workers.delivery.guard import webhook_session
@@ -38,8 +38,8 @@ class Context:
 
 @asynccontextmanager
 async def open_context(settings: Settings) -> AsyncIterator[Context]:
-    assert settings.secret_key, "run() refuses to start without one"
-    keys = Keys(settings.secret_key)
+    keys = keys_of(settings)
+    assert keys is not None, "run() refuses to start without SECRET_KEY"
     # Every running job may hold a connection while it claims or settles, plus the dispatcher.
     pool = await create_pool(settings.database_url, max_size=settings.worker_max_jobs + 4)
     slots = Slots(max(100, settings.delivery_batch * 2))

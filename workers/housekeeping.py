@@ -1,4 +1,4 @@
-"""Periodic clean-up jobs that keep tables from growing without end."""
+"""Periodic clean-up jobs: tables do not grow without end, addresses are not kept past their use."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from app.store.idempotency import delete_expired_keys
+from app.store.subscription_requests import forget_expired_signups
+from workers.links import CONFIRMATION_LIFETIME
 
 log = logging.getLogger("herald.worker")
 
@@ -16,3 +18,12 @@ async def expire_idempotency_keys(ctx: dict[str, Any]) -> int:
     if deleted:
         log.info("removed %d expired idempotency keys", deleted)
     return deleted
+
+
+async def forget_unconfirmed_signups(ctx: dict[str, Any]) -> int:
+    """An address nobody confirmed is kept only while a link to confirm it still works."""
+    async with ctx["herald"].pool.acquire() as conn:
+        forgotten = await forget_expired_signups(conn, CONFIRMATION_LIFETIME)
+    if forgotten:
+        log.info("forgot %d sign-ups whose confirmation link expired", forgotten)
+    return forgotten

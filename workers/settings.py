@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError, TimeoutError
 from app.config import Settings
 from workers.context import Context
 from workers.delivery.job import deliver
-from workers.housekeeping import expire_idempotency_keys
+from workers.housekeeping import expire_idempotency_keys, forget_unconfirmed_signups
 from workers.sweeper import JOB, QUEUE
 
 # arq's default of 0.5 s between polls caps a worker at max_jobs jobs per half second; a short
@@ -43,7 +43,11 @@ def worker_settings(settings: Settings, context: Context) -> dict[str, Any]:
         # No result is kept, so a job id is free again once its job ran (see sweeper.job_id).
         "functions": [func(deliver, name=JOB, keep_result=0)],
         # arq runs each scheduled time once across every worker (the job id names the time).
-        "cron_jobs": [cron(expire_idempotency_keys, minute=17, keep_result=0)],
+        "cron_jobs": [
+            cron(expire_idempotency_keys, minute=17, keep_result=0),
+            # Every quarter hour: an address goes soon after its last link stops working.
+            cron(forget_unconfirmed_signups, minute={7, 22, 37, 52}, keep_result=0),
+        ],
         "redis_settings": redis_settings(settings.redis_url),
         "queue_name": QUEUE,
         "ctx": {"herald": context},

@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from redis.asyncio import Redis
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api.auth import provide_principal, require_scope
 from app.api.compat import incidentio, uptimeio
@@ -62,6 +64,15 @@ def create_app(settings: Settings) -> Litestar:
         guards=[require_scope],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
+    # The client is the peer, unless the peer is a trusted proxy: then it is the right-most
+    # address in X-Forwarded-For that is not one (uvicorn's middleware, which picks exactly
+    # that). Only the application decides: `herald serve` turns uvicorn's own copy off, since
+    # that one believes loopback peers by default.
+    proxies = (
+        [DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+        if settings.trusted_proxies
+        else []
+    )
     app = Litestar(
         route_handlers=[
             v1,
@@ -74,7 +85,7 @@ def create_app(settings: Settings) -> Litestar:
             subscriptions_router(settings),
         ],
         lifespan=[database],
-        middleware=[request_id_middleware, metrics_middleware],
+        middleware=[*proxies, request_id_middleware, metrics_middleware],
         before_send=[add_request_id_header, add_rate_limit_headers],
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -2,7 +2,8 @@
 
 Each request is recorded with a hash of the address and the client's address. Past the limit
 per address the request is answered as usual but sends nothing (the answer must not tell
-whether an address is subscribed); past the limit per client it is refused.
+whether an address is subscribed); past the limit per client it is refused. A sign-up nobody
+confirmed is forgotten, address and all, once its last confirmation link has expired.
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ REQUESTS_PER_CLIENT = 10
 CLIENT_WINDOW = timedelta(hours=1)
 
 Outcome = Literal["sent", "not_sent", "client_limited"]
+
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))"
+# A link is minted a little after its row is claimed (last_attempt_at), by a clock that may be a
+# little off PostgreSQL's; a job lasts a minute at most.
+SEND_MARGIN = timedelta(minutes=10)
+# Unconfirmed sign-ups whose every confirmation mail went out (or gave up) more than $2 ago: no
+# link to them works any more. One still owed a mail is kept, since its mail brings a new link.
+_EXPIRED = (
+    "SELECT s.id, s.target FROM subscribers s"
+    " WHERE s.channel = 'email' AND s.confirmed_at IS NULL"
+    " AND ($1::uuid[] IS NULL OR s.id = ANY($1::uuid[]))"
+    " AND s.created_at < now() - $2::interval AND NOT EXISTS (SELECT 1 FROM deliveries d"
+    "     WHERE d.subscriber_id = s.id AND d.kind = 'confirmation' AND (d.status = 'pending'"
+    "     OR greatest(d.created_at, d.last_attempt_at, d.delivered_at) > now() - $2::interval))"
+    " ORDER BY s.id LIMIT $3"
+)
 
 
 def _address_hash(address: str) -> bytes:
@@ -54,7 +71,7 @@ async def request_subscription(
     async with conn.transaction():
         # Requests for one address, or from one client, queue here so that counts are exact.
         for key in (digest.hex(), f"client:{client}"):
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", key)
+            await conn.execute(_LOCK, key)
         if await _count(conn, "client", client, CLIENT_WINDOW) >= REQUESTS_PER_CLIENT:
             return "client_limited"
         sent = await _count(conn, "address_hash", digest, ADDRESS_WINDOW)
@@ -92,3 +109,30 @@ async def forget_old_requests(conn: asyncpg.Connection) -> None:
         "DELETE FROM subscription_requests WHERE requested_at < now() - $1::interval",
         max(ADDRESS_WINDOW, CLIENT_WINDOW),
     )
+
+
+async def forget_expired_signups(
+    conn: asyncpg.Connection, link_lifetime: timedelta, batch: int = 100
+) -> int:
+    """Delete sign-ups that can no longer be confirmed, with their confirmation deliveries;
+    returns how many.
+
+    Each batch takes the address locks the form takes, then looks again: a request for the same
+    address that came in meanwhile owes it a new mail, and keeps it.
+    """
+    forgotten = 0
+    after = link_lifetime + SEND_MARGIN
+    while True:
+        async with conn.transaction():
+            candidates = await conn.fetch(_EXPIRED, None, after, batch)
+            for key in sorted({_address_hash(row["target"]).hex() for row in candidates}):
+                await conn.execute(_LOCK, key)
+            ids = [row["id"] for row in candidates]
+            expired = [row["id"] for row in await conn.fetch(_EXPIRED, ids, after, batch)]
+            await conn.execute(
+                "DELETE FROM deliveries WHERE subscriber_id = ANY($1::uuid[])", expired
+            )
+            await conn.execute("DELETE FROM subscribers WHERE id = ANY($1::uuid[])", expired)
+        forgotten += len(expired)
+        if len(candidates) < batch:
+            return forgotten

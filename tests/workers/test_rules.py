@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.crypto import Keys, new_webhook_secret, sign_webhook
+from app.crypto import Keys, SecretUnreadable, new_webhook_secret, sign_webhook
 from app.domain.addresses import is_public
 from app.domain.notifications import (
     Attempt,
@@ -155,3 +155,25 @@ def test_secrets_are_encrypted_and_tokens_signed_per_purpose_and_expiry() -> Non
     assert keys.verify(forever, "unsubscribe", NOW + timedelta(days=3650)) == subscriber
     for broken in ("", "abc", forever + "x", "x" + forever, forever.replace(".", "")):
         assert keys.verify(broken, "unsubscribe", NOW) is None
+
+
+def test_after_a_rotation_the_new_key_signs_and_encrypts_and_the_old_still_verifies() -> None:
+    old, new = "o" * 40, "n" * 40
+    rotated, new_only = Keys(new, [old]), Keys(new)
+    subscriber = uuid.uuid4()
+    old_link = Keys(old).token("unsubscribe", subscriber)
+    assert rotated.verify(old_link, "unsubscribe", NOW) == subscriber
+    assert new_only.verify(old_link, "unsubscribe", NOW) is None
+    assert new_only.verify(rotated.token("unsubscribe", subscriber), "unsubscribe", NOW)
+
+    secret = new_webhook_secret()
+    under_old = Keys(old).encrypt(secret)
+    assert rotated.decrypt(under_old) == secret
+    with pytest.raises(SecretUnreadable):
+        new_only.decrypt(under_old)
+    moved = rotated.reencrypt(under_old)
+    assert moved is not None and new_only.decrypt(moved) == secret
+    assert rotated.reencrypt(moved) is None  # already under the new key
+    assert new_only.decrypt(rotated.encrypt(secret)) == secret
+    with pytest.raises(SecretUnreadable):
+        new_only.reencrypt(under_old)

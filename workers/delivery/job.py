@@ -16,8 +16,8 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from cryptography.fernet import InvalidToken
 
+from app.crypto import SecretUnreadable
 from app.domain.notifications import Attempt, after_attempt
 from app.store.catalog import StatusPage, get_status_page
 from app.store.delivery_jobs import Claimed, Settled, claim, settle
@@ -185,8 +185,10 @@ async def _post_all(
         try:
             assert row.secret_encrypted is not None
             secret = context.keys.decrypt(row.secret_encrypted)
-        except InvalidToken:
-            results[row.id] = Attempt("failed", "cannot decrypt the secret: SECRET_KEY changed")
+        except SecretUnreadable:
+            results[row.id] = Attempt(
+                "failed", "cannot decrypt the secret: not with SECRET_KEY nor SECRET_KEYS_OLD"
+            )
             return
         async with context.slots.hold(row.target):
             # Stamped when it leaves, not when the batch began: receivers refuse stale stamps.

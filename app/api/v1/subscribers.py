@@ -24,7 +24,7 @@ from app.api.v1.subscriber_schemas import (
     target_of,
 )
 from app.config import Settings
-from app.crypto import Keys, new_webhook_secret
+from app.crypto import Keys, keys_of, new_webhook_secret
 from app.domain.errors import DomainError
 from app.domain.notifications import DeliveryStatus
 from app.store import deliveries, subscribers
@@ -41,7 +41,7 @@ def require_keys(keys: Keys | None) -> Keys:
 
 def notification_dependencies(settings: Settings) -> dict[str, Provide]:
     """`settings` and `keys` (None without SECRET_KEY) for the routers that need them."""
-    keys = Keys(settings.secret_key) if settings.secret_key else None
+    keys = keys_of(settings)
     return {
         "settings": Provide(lambda: settings, sync_to_thread=False),
         "keys": Provide(lambda: keys, sync_to_thread=False),
