@@ -8,6 +8,7 @@ import msgspec
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -19,7 +20,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Notifications. SECRET_KEY encrypts webhook secrets and signs subscriber links; without it
     # the worker does not start and the endpoints that need it answer 503.
     secret_key: str | None = None
-    public_url: str | None = None  # where links in messages point; default http://host:port
+    # The public address of the pages, for links in messages and in public answers; without it
+    # pages link relative to the address asked and messages point at host:port.
+    public_url: str | None = None
     smtp_url: str | None = None
     mail_from: str = "Herald <herald@localhost>"
     webhook_allow_private: bool = False
@@ -35,8 +38,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     delivery_batch: int = 50
 
     @property
+    def public_base(self) -> str:
+        """What public answers put before a page's path: PUBLIC_URL, or nothing at all.
+
+        Never the request's Host header: answers are cached and shared, and a Host a client
+        chose would reach everyone served from that cache.
+        """
+        return (self.public_url or "").rstrip("/")
+
+    @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        """Where links in messages point: PUBLIC_URL, else this server's own address."""
+        if self.public_url:
+            return self.public_base
+        # A wildcard bind address names no machine a reader could reach.
+        host = "localhost" if self.host in WILDCARD_HOSTS else self.host
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 address
+        return f"http://{host}:{self.port}"
 
 
 def flag(value: str | None) -> bool:
