@@ -15,7 +15,7 @@ import asyncpg
 import click
 from tqdm import tqdm
 
-from app.config import Settings, load_settings
+from app.config import ConfigError, Settings, load_settings
 from app.demo import ORGANIZATION, PAGE_SLUG, seed_demo
 from app.domain.errors import DomainError
 from app.embedded import EmbeddedUnavailable
@@ -42,7 +42,7 @@ class Herald(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (DatabaseUnreachable, EmbeddedUnavailable) as error:
+        except (ConfigError, DatabaseUnreachable, EmbeddedUnavailable) as error:
             raise click.ClickException(str(error)) from error
         except DomainError as error:
             raise click.ClickException(error.message) from error

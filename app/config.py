@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -58,6 +59,35 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return f"http://{host}:{self.port}"
 
 
+class ConfigError(ValueError):
+    """A setting that cannot work: the message names it and what it takes."""
+
+
+def public_url(value: str | None) -> str | None:
+    """PUBLIC_URL, checked: every public answer puts it before its paths, so it must be a whole
+    http(s) address (a path after the host is fine, for pages behind a prefix)."""
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is no number or out of range
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            "PUBLIC_URL must be the http:// or https:// address of the status pages, "
+            f"such as https://status.example.com, with no query or fragment; not {value!r}"
+        )
+    return value.rstrip("/")
+
+
 def flag(value: str | None) -> bool:
     """An environment switch: on for 1, true, yes or on."""
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
@@ -71,7 +101,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         port=int(environ.get("HERALD_PORT", "8000")),
         rate_limit_per_minute=int(environ.get("RATE_LIMIT_PER_MINUTE", "1200")),
         secret_key=environ.get("SECRET_KEY") or None,
-        public_url=environ.get("PUBLIC_URL") or None,
+        public_url=public_url(environ.get("PUBLIC_URL")),
         smtp_url=environ.get("SMTP_URL") or None,
         mail_from=environ.get("MAIL_FROM", "Herald <herald@localhost>"),
         webhook_allow_private=flag(environ.get("WEBHOOK_ALLOW_PRIVATE")),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from click.testing import CliRunner
 
-from app.config import Settings, load_settings
+from app.cli import main
+from app.config import ConfigError, Settings, load_settings
 from workers.runner import warn_about
 
 
@@ -42,3 +44,29 @@ def test_the_worker_warns_where_links_point_without_public_url(
     [message] = [r.getMessage() for r in caplog.records if "PUBLIC_URL" in r.getMessage()]
     assert "http://localhost:8080" in message
     assert "0.0.0.0" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "status.example.com",  # no scheme: every "absolute" link would be a relative path
+        "ftp://status.example.com",
+        "https://",
+        "https://status.example.com?x=1",
+        "https://status.example.com/#top",
+        "https://user:pass@status.example.com",
+        "https://status.example.com:99999",
+    ],
+)
+def test_a_public_url_that_cannot_prefix_links_stops_every_command(value: str) -> None:
+    with pytest.raises(ConfigError, match="PUBLIC_URL must be"):
+        load_settings({"PUBLIC_URL": value})
+    result = CliRunner().invoke(main, ["migrate"], env={"PUBLIC_URL": value})
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: PUBLIC_URL must be the http:// or https:// address")
+
+
+def test_a_public_url_may_carry_a_path_prefix() -> None:
+    settings = load_settings({"PUBLIC_URL": "https://example.com/herald/"})
+    assert settings.public_base == "https://example.com/herald"
