@@ -18,7 +18,7 @@ from app.api.health import healthz, readyz
 from app.api.metrics import Metrics, metrics_endpoint, metrics_middleware
 from app.api.openapi import document_api
 from app.api.public.assets import assets_router
-from app.api.public.headers import add_security_headers
+from app.api.public.headers import security_headers
 from app.api.public.pages import RenderedCache, StatusPageSurfaces
 from app.api.public.subscriptions import subscriptions_router
 from app.api.public.templating import template_config
@@ -80,7 +80,11 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"public_base": settings.public_base}),
         lifespan=[database],
         middleware=[request_id_middleware, metrics_middleware],
-        before_send=[add_request_id_header, add_rate_limit_headers, add_security_headers],
+        before_send=[
+            add_request_id_header,
+            add_rate_limit_headers,
+            security_headers(settings.public_base),
+        ],
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,
         # Logging is the process's business (`herald serve` sets it up), not the app's.

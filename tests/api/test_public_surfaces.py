@@ -77,11 +77,15 @@ async def test_every_public_answer_carries_the_security_headers(
     client: AsyncTestClient, org: Org
 ) -> None:
     await published(client, org, "We are investigating.")
-    paths = [*SURFACES, *await token_pages(client, org), "/status/nope"]
-    for path in paths:
+    tokens = await token_pages(client, org)
+    for path in [*SURFACES, *tokens, "/status/nope"]:
         response = await client.get(path)
         assert response.status_code in (200, 404), path
         assert_public_headers(response, path)
+    for path in tokens:
+        shown = await client.get(path)
+        assert "reader@example.com" in shown.text
+        assert shown.headers["cache-control"] == "no-store", path  # an address: never cached
     form = await client.post("/status/acme/subscribe", data={"email": "not an address"})
     assert form.status_code == 422 and form.headers["content-type"].startswith("text/html")
     assert_public_headers(form, "subscribe form")
@@ -172,8 +176,13 @@ async def test_with_public_url_every_address_comes_from_it(
             # The ids feed readers already hold stay what they were.
             assert feed.entries[0].id == f"{PUBLIC_URL}/status/acme/incidents/{incident['id']}"
             assert feed.entries[0].link == f"{PUBLIC_URL}/status/acme#incident-{incident['id']}"
-        html = (await client.get("/status/acme")).text
+        response = await client.get("/status/acme")
+        html = response.text
         assert f'action="{PUBLIC_URL}/status/acme/subscribe"' in html
+        # Read at another address of the same server, the page still may use them.
+        policy = response.headers["content-security-policy"]
+        assert f"style-src 'self' {PUBLIC_URL};" in policy
+        assert f"form-action 'self' {PUBLIC_URL};" in policy
         assert f'href="{PUBLIC_URL}/status/_assets/status.css' in html
 
 

@@ -59,6 +59,8 @@ def _page(title: str, message: str, status: int = 200, **context: Any) -> Templa
         context={"title": title, "message": message, **context},
         status_code=status,
         media_type="text/html",
+        # These pages show a subscriber's address: no cache may keep one for the next reader.
+        headers={"Cache-Control": "no-store"},
     )
 
 
