@@ -54,7 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             return self.public_base
         # A wildcard bind address names no machine a reader could reach.
         host = "localhost" if self.host in WILDCARD_HOSTS else self.host
-        if ":" in host:
+        if ":" in host and not host.startswith("["):
             host = f"[{host}]"  # an IPv6 address
         return f"http://{host}:{self.port}"
 

@@ -19,6 +19,7 @@ from workers.runner import warn_about
         ("::", "http://localhost:8000"),
         ("status.internal", "http://status.internal:8000"),
         ("::1", "http://[::1]:8000"),
+        ("[::1]", "http://[::1]:8000"),
     ],
 )
 def test_links_in_messages_never_point_at_a_wildcard_address(host: str, expected: str) -> None:

@@ -16,6 +16,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from app.api.app import create_app
+from app.api.public.markdown import render_markdown
 from app.config import Settings
 from app.crypto import Keys
 from tests.api.conftest import Org, open_incident
@@ -127,6 +128,11 @@ async def test_a_remote_markdown_image_renders_as_a_link_and_loads_nothing(
         content = feed.entries[0].get("content", [{}])[0].get("value") or feed.entries[0].summary
         assert "<img" not in content, path
         assert "status graph</a>" in content, path
+
+
+def test_an_image_inside_a_link_is_its_text_and_never_a_nested_link() -> None:
+    html = render_markdown("[![graph](https://tracker.example/p.gif)](https://example.com/x)")
+    assert str(html).strip() == '<p><a href="https://example.com/x">graph</a></p>'
 
 
 async def test_a_hostile_host_header_shows_in_no_public_answer(
