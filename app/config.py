@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import msgspec
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -20,7 +22,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Notifications. SECRET_KEY encrypts webhook secrets and signs subscriber links; without it
     # the worker does not start and the endpoints that need it answer 503.
     secret_key: str | None = None
-    public_url: str | None = None  # where links in messages point; default http://host:port
+    # The public address of the pages, for links in messages and in public answers; without it
+    # pages link relative to the address asked and messages point at host:port.
+    public_url: str | None = None
     smtp_url: str | None = None
     mail_from: str = "Herald <herald@localhost>"
     webhook_allow_private: bool = False
@@ -45,19 +49,60 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret_keys_old: tuple[str, ...] = ()
 
     @property
+    def public_base(self) -> str:
+        """What public answers put before a page's path: PUBLIC_URL, or nothing at all.
+
+        Never the request's Host header: answers are cached and shared, and a Host a client
+        chose would reach everyone served from that cache.
+        """
+        return (self.public_url or "").rstrip("/")
+
+    @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
-
-
-def flag(value: str | None) -> bool:
-    """An environment switch: on for 1, true, yes or on."""
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+        """Where links in messages point: PUBLIC_URL, else this server's own address."""
+        if self.public_url:
+            return self.public_base
+        # A wildcard bind address names no machine a reader could reach.
+        host = "localhost" if self.host in WILDCARD_HOSTS else self.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address
+        return f"http://{host}:{self.port}"
 
 
 class SettingInvalid(ValueError):
     """An environment variable Herald cannot use; the message names it and says why."""
 
     code = "setting_invalid"
+
+
+def public_url(value: str | None) -> str | None:
+    """PUBLIC_URL, checked: every public answer puts it before its paths, so it must be a whole
+    http(s) address (a path after the host is fine, for pages behind a prefix)."""
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is no number or out of range
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+    ):
+        raise SettingInvalid(
+            "PUBLIC_URL must be the http:// or https:// address of the status pages, "
+            f"such as https://status.example.com, with no query or fragment; not {value!r}"
+        )
+    return value.rstrip("/")
+
+
+def flag(value: str | None) -> bool:
+    """An environment switch: on for 1, true, yes or on."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _listed(value: str | None) -> tuple[str, ...]:
@@ -93,7 +138,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         port=int(environ.get("HERALD_PORT", "8000")),
         rate_limit_per_minute=int(environ.get("RATE_LIMIT_PER_MINUTE", "1200")),
         secret_key=environ.get("SECRET_KEY") or None,
-        public_url=environ.get("PUBLIC_URL") or None,
+        public_url=public_url(environ.get("PUBLIC_URL")),
         smtp_url=environ.get("SMTP_URL") or None,
         mail_from=environ.get("MAIL_FROM", "Herald <herald@localhost>"),
         webhook_allow_private=flag(environ.get("WEBHOOK_ALLOW_PRIVATE")),

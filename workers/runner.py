@@ -68,14 +68,23 @@ async def _run_job_loop(settings: dict, stop: asyncio.Event) -> None:
             await jobs
 
 
+def warn_about(settings: Settings) -> None:
+    """What the operator should know at start: settings that leave messages less useful."""
+    if settings.public_url is None:
+        log.warning(
+            "PUBLIC_URL is not set: links in messages point to %s; set it to the address "
+            "where readers reach the status pages",
+            settings.base_url,
+        )
+    if settings.smtp_url is None:
+        log.warning("SMTP_URL is not set: mails are retried, then given up as dead")
+
+
 def run(settings: Settings) -> None:
     if not settings.secret_key:
         sys.exit("herald worker: SECRET_KEY is not set; it signs links and decrypts secrets")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if settings.public_url is None:
-        log.warning("PUBLIC_URL is not set: links in messages point to %s", settings.base_url)
-    if settings.smtp_url is None:
-        log.warning("SMTP_URL is not set: mails are retried, then given up as dead")
+    warn_about(settings)
 
     async def main() -> None:
         stop = asyncio.Event()

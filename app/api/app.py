@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -18,6 +19,8 @@ from app.api.compat import incidentio, uptimeio
 from app.api.health import healthz, readyz
 from app.api.metrics import Metrics, counted, metrics_endpoint, metrics_middleware
 from app.api.openapi import document_api
+from app.api.public.assets import assets_router
+from app.api.public.headers import security_headers
 from app.api.public.pages import RenderedCache, StatusPageSurfaces
 from app.api.public.subscriptions import subscriptions_router
 from app.api.public.templating import template_config
@@ -83,15 +86,22 @@ def create_app(settings: Settings) -> Litestar:
             readyz,
             metrics_endpoint(settings),
             subscriptions_router(settings),
+            assets_router(),
         ],
+        # Public answers are built from the configuration, never from the request's Host.
+        state=State({"public_base": settings.public_base}),
         lifespan=[database],
         middleware=[*proxies, request_id_middleware, metrics_middleware],
-        before_send=[add_request_id_header, add_rate_limit_headers],
+        before_send=[
+            add_request_id_header,
+            add_rate_limit_headers,
+            security_headers(settings.public_base),
+        ],
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,
         # Logging is the process's business (`herald serve` sets it up), not the app's.
         logging_config=None,
-        template_config=template_config(),
+        template_config=template_config(settings.public_base),
         openapi_config=OpenAPIConfig(
             title="Herald",
             version="0.1.0",

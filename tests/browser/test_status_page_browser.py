@@ -26,10 +26,13 @@ SCREENSHOT_MOBILE = "/tmp/status_page_mobile.png"
 TITLE = "Payments elevated error rate"
 SCRIPT = "<script>window.pwned=1</script>"
 IMAGE = '<img src="x" onerror="window.pwned=2">'
+# Another host's image: a tracking pixel that must not load.
+PIXEL = "http://pixel.invalid/p.gif"
 PUBLIC_BODY = (
     "We are **investigating** elevated error rates on the Payments API.\n\n"
     f"{SCRIPT}\n\n"
-    f"Card payments may fail. {IMAGE}"
+    f"Card payments may fail. {IMAGE}\n\n"
+    f"![error graph]({PIXEL})"
 )
 INTERNAL_BODY = "Suspect the v3.14.2 deploy; Globex escalated through their account manager."
 
@@ -75,8 +78,13 @@ async def test_a_visitor_sees_the_public_update_rendered_inert_and_nothing_inter
     page = await desktop.new_page()
     page_errors: list[Exception] = []
     page.on("pageerror", lambda error: page_errors.append(error))
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     response = await page.goto(f"{live_server}/status/acme")
     assert response is not None and response.status == 200
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
     await expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
     body = page.locator(f"#incident-{incident_id} .entry .body")
@@ -90,6 +98,12 @@ async def test_a_visitor_sees_the_public_update_rendered_inert_and_nothing_inter
     assert await body.locator("script, img").count() == 0
     assert await page.evaluate("typeof window.pwned") == "undefined"
     assert page_errors == []
+    # The image is a link, and the page works under its policy: styled, with nothing refused.
+    await expect(body.get_by_role("link", name="error graph")).to_have_attribute("href", PIXEL)
+    banner = page.locator(".banner")
+    assert await banner.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
+    assert not [text for text in console if "Content Security Policy" in text]
+    assert all(url.startswith(live_server) for url in requested), requested
 
     assert INTERNAL_BODY not in await response.text()
     assert INTERNAL_BODY not in await page.content()

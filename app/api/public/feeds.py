@@ -33,10 +33,17 @@ def _entry_html(incident: PublicIncident) -> str:
     return "".join(parts)
 
 
-def history_feed(view: PublicPage, incidents: list[PublicIncident], page_url: str) -> FeedGenerator:
+def history_feed(
+    view: PublicPage, incidents: list[PublicIncident], page_url: str, *, absolute: bool
+) -> FeedGenerator:
+    """`page_url` is absolute when PUBLIC_URL is set, else a path and so are the links.
+
+    Ids must be absolute and must never change: the page's address when there is one (the
+    form feed readers already hold), else the page's and the incidents' UUIDs as URNs.
+    """
     name = _xml_text(view.page.name)
     feed = FeedGenerator()
-    feed.id(page_url)
+    feed.id(page_url if absolute else f"urn:uuid:{view.page.id}")
     feed.title(f"{name} Status - Incident History")
     feed.description(f"Statuspage of {name}: incidents and their updates")
     feed.link(href=page_url, rel="alternate")
@@ -46,7 +53,7 @@ def history_feed(view: PublicPage, incidents: list[PublicIncident], page_url: st
     for incident in incidents:  # newest first; feedgen prepends unless told otherwise
         entry = feed.add_entry(order="append")
         link = f"{page_url}#incident-{incident.id}"
-        entry.id(f"{page_url}/incidents/{incident.id}")
+        entry.id(f"{page_url}/incidents/{incident.id}" if absolute else f"urn:uuid:{incident.id}")
         entry.title(_xml_text(incident.title))
         entry.link(href=link)
         entry.published(incident.published_at)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import msgspec
@@ -19,6 +18,7 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
 from app.api.errors import NotFound
+from app.api.public.conditional import http_date, last_modified, not_modified
 from app.api.public.feeds import history_feed
 from app.api.public.statuspage_json import (
     components_json,
@@ -50,10 +50,11 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     request: Request
     page: StatusPage
     now: datetime
+    base: str  # Settings.public_base: PUBLIC_URL or nothing, never the Host asked for
 
     @property
     def url(self) -> str:
-        return f"{str(self.request.base_url).rstrip('/')}/status/{self.page.slug}"
+        return f"{self.base}/status/{self.page.slug}"
 
 
 class RenderedCache:
@@ -75,21 +76,6 @@ class RenderedCache:
             self._items.popitem(last=False)
 
 
-def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or etag in tags
-    if_modified_since = request.headers.get("if-modified-since")
-    if if_modified_since:
-        # HTTP dates have whole seconds; clients that need better use the ETag.
-        try:
-            return last_modified.replace(microsecond=0) <= parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
 async def _serve(
     request: Request, slug: str, variant: str, media_type: str, build: Build
 ) -> Response:
@@ -99,20 +85,22 @@ async def _serve(
     now = datetime.now(UTC)
     minute = now.replace(second=0, microsecond=0)
     etag = f'"{version.fingerprint}-{minute:%Y%m%d%H%M}-{variant}"'
-    last_modified = max(minute, version.changed)
+    changed = max(minute, version.changed)
     headers = {
         "ETag": etag,
-        "Last-Modified": format_datetime(last_modified.replace(microsecond=0), usegmt=True),
+        "Last-Modified": http_date(last_modified(changed, now)),
         "Cache-Control": "public, max-age=10",
     }
-    if _not_modified(request, etag, last_modified):
+    if not_modified(request.headers, etag, changed):
         return Response(content=b"", status_code=304, headers=headers)
     cache: RenderedCache = request.app.state.rendered_pages
-    key = f"{etag}{request.base_url}"
-    content = cache.get(key)
+    content = cache.get(etag)
     if content is None:
-        content = await build(Snapshot(request=request, page=version.page, now=now))
-        cache.put(key, content)
+        snapshot = Snapshot(
+            request=request, page=version.page, now=now, base=request.app.state.public_base
+        )
+        content = await build(snapshot)
+        cache.put(etag, content)
     return Response(content=content, media_type=media_type, headers=headers)
 
 
@@ -181,7 +169,7 @@ async def build_unresolved(snapshot: Snapshot) -> bytes:
 async def _feed(snapshot: Snapshot) -> FeedGenerator:
     view = await _view(snapshot)
     incidents = await page_incidents(snapshot.request.app.state.pool, snapshot.page)
-    return history_feed(view, incidents, snapshot.url)
+    return history_feed(view, incidents, snapshot.url, absolute=bool(snapshot.base))
 
 
 async def build_atom(snapshot: Snapshot) -> bytes:

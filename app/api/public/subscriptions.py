@@ -59,6 +59,8 @@ def _page(title: str, message: str, status: int = 200, **context: Any) -> Templa
         context={"title": title, "message": message, **context},
         status_code=status,
         media_type="text/html",
+        # These pages show a subscriber's address: no cache may keep one for the next reader.
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -92,7 +94,7 @@ class Subscriptions(Controller):
         page = await find_published_page(pool, slug)
         if page is None:
             raise NotFound("No published status page has this address.")
-        page_url = f"/status/{page.slug}"
+        page_url = _page_url(request, page)
         try:
             address, component_ids = await _read(request)
             async with pool.acquire() as conn:
@@ -129,7 +131,7 @@ class Subscriptions(Controller):
             "Confirm your subscription",
             f"Send {page.name} status updates to {subscriber.target}?",
             page=page,
-            action=f"{request.url.path}?{request.url.query}",
+            action=_here(request),
             button="Confirm subscription",
         )
 
@@ -148,7 +150,7 @@ class Subscriptions(Controller):
             "Subscribed",
             f"{subscriber.target} will receive {page.name} status updates.",
             page=page,
-            page_url=f"/status/{page.slug}",
+            page_url=_page_url(request, page),
         )
 
     @get("/unsubscribe")
@@ -163,7 +165,7 @@ class Subscriptions(Controller):
             "Unsubscribe",
             f"Stop sending {page.name} status updates to {subscriber.target}?",
             page=page,
-            action=f"{request.url.path}?{request.url.query}",
+            action=_here(request),
             button="Unsubscribe",
         )
 
@@ -183,6 +185,15 @@ class Subscriptions(Controller):
             f"{subscriber.target} will receive no more {page.name} status updates.",
             page=page,
         )
+
+
+def _page_url(request: Request, page: StatusPage) -> str:
+    return f"{request.app.state.public_base}/status/{page.slug}"
+
+
+def _here(request: Request) -> str:
+    """This page's own address, for its form: PUBLIC_URL or relative, never the Host asked."""
+    return f"{request.app.state.public_base}{request.url.path}?{request.url.query}"
 
 
 async def _subscriber(

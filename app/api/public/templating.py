@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from app.api.public.assets import asset_url
 from app.api.public.markdown import render_markdown
 from app.domain.page_status import COMPONENT_ORDER
 
@@ -37,12 +39,15 @@ def worst(statuses: Iterable[str]) -> str:
     return max(statuses, key=COMPONENT_ORDER.index, default="operational")
 
 
-def _register(engine: JinjaTemplateEngine) -> None:
-    engine.engine.filters.update(markdown=render_markdown, utc=utc, worst=worst)
-    engine.engine.globals.update(labels=STATUS_LABELS, redacted_notice=REDACTED_NOTICE)
+def template_config(public_base: str) -> TemplateConfig:
+    """`public_base` is Settings.public_base: what every address in a page starts with."""
 
+    def register(engine: JinjaTemplateEngine) -> None:
+        engine.engine.filters.update(markdown=render_markdown, utc=utc, worst=worst)
+        engine.engine.globals.update(
+            labels=STATUS_LABELS,
+            redacted_notice=REDACTED_NOTICE,
+            asset=partial(asset_url, public_base),
+        )
 
-def template_config() -> TemplateConfig:
-    return TemplateConfig(
-        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_register
-    )
+    return TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=register)
