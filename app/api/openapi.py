@@ -29,7 +29,7 @@ from app.api.auth import require_scope
 from app.api.compat.incidentio import CreateUpdateIn
 from app.api.compat.uptimeio import AddUpdateIn
 from app.api.public.subscriptions import SubscribeIn
-from app.api.summaries import SUMMARIES
+from app.api.summaries import HEADINGS, SUMMARIES, heading
 from app.api.v1.schemas import (
     CreateComponent,
     CreateIncident,
@@ -336,6 +336,7 @@ def _scopes(routes: Iterable[BaseRoute]) -> dict[tuple[str, str], str]:
 def document_api(app: Litestar) -> None:
     openapi = app.openapi_schema
     openapi.components.security_schemes = dict(SECURITY_SCHEMES)
+    openapi.tags = [tag for tag, _ in HEADINGS]
     scopes = _scopes(app.routes)
     components = openapi.components.schemas
     error_schemas = {dialect: _schema(shape, components) for dialect, shape in ERROR_SHAPES.items()}
@@ -345,6 +346,8 @@ def document_api(app: Litestar) -> None:
             if operation is None:
                 continue
             operation.summary = SUMMARIES.get((path, method), operation.summary)
+            if tag := heading(path):
+                operation.tags = [tag]
             if scope := scopes.get((path, method)):
                 # Role names in the requirement (OpenAPI 3.1) and in words for the reader.
                 operation.security = [{name: [scope]} for name in SECURITY_SCHEMES]

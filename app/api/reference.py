@@ -37,11 +37,20 @@ def _assets_router() -> Router:
     )
 
 
+DESCRIPTION = (
+    "Herald's own API (`/v1`), drop-in endpoints for incident.io and uptimeio scripts, and the"
+    " public status pages. Every operation listed outside `/status/` needs an API key: press"
+    " **Authorize** and paste one. `herald up` prints a key for the demo organization;"
+    " `herald api-key create` makes more."
+)
+
+
 def openapi_config(title: str, api_version: str) -> OpenAPIConfig:
     """The OpenAPI document at /schema/openapi.json and the page that shows it at /schema."""
     return OpenAPIConfig(
         title=title,
         version=api_version,
+        description=DESCRIPTION,
         openapi_router=Router(
             SCHEMA_PATH, route_handlers=[_assets_router()], include_in_schema=False
         ),

@@ -1,10 +1,57 @@
-"""What each operation of the API reference is called: the line a reader scans the list by.
+"""What each operation of the API reference is called, and the heading it is listed under.
 
 Kept apart from the handlers so that the reference reads as one text; a test holds every
-operation to having one, and this table to naming only operations that exist.
+operation to having a summary and a heading, and these tables to naming only what exists.
 """
 
 from __future__ import annotations
+
+from litestar.openapi.spec import Tag
+
+# Headings in the order the reference shows them, each with the path prefixes it gathers;
+# the first prefix a path starts with decides.
+HEADINGS: tuple[tuple[Tag, tuple[str, ...]], ...] = (
+    (
+        Tag(name="Incidents", description="Open incidents, post updates, redact them."),
+        ("/v1/incidents",),
+    ),
+    (
+        Tag(name="Subscribers", description="Webhook and email subscribers, and deliveries."),
+        ("/v1/status-pages/{page_id}/subscribers", "/v1/status-pages/{page_id}/deliveries"),
+    ),
+    (Tag(name="Status pages", description="Which components a page shows."), ("/v1/status-pages",)),
+    (Tag(name="Components"), ("/v1/components",)),
+    (
+        Tag(
+            name="Drop-in endpoints",
+            description="Updates posted as incident.io or uptimeio scripts post them.",
+        ),
+        ("/v2/", "/api/"),
+    ),
+    (
+        Tag(
+            name="Public subscriptions",
+            description="No key: the status page's form and the links in mails.",
+        ),
+        ("/status/{slug}/subscri", "/status/{slug}/unsubscribe"),
+    ),
+    (
+        Tag(
+            name="Public pages",
+            description="No key: the status page, Statuspage-compatible JSON and feeds.",
+        ),
+        ("/status/",),
+    ),
+)
+
+
+def heading(path: str) -> str | None:
+    """The heading an operation on `path` is listed under."""
+    for tag, prefixes in HEADINGS:
+        if path.startswith(prefixes):
+            return tag.name
+    return None
+
 
 UPTIMEIO_UPDATES = (
     "/api/projects/{project_id}/status-pages/{status_page_id}/incidents/{incident_id}/updates"
@@ -22,7 +69,7 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("/v1/incidents", "post"): "Open an incident",
     ("/v1/incidents/{incident_id}", "get"): "Get an incident",
     ("/v1/incidents/{incident_id}", "patch"): "Edit an incident's title, severity or components",
-    ("/v1/incidents/{incident_id}/events", "get"): "An incident's audit trail of events",
+    ("/v1/incidents/{incident_id}/events", "get"): "Get an incident's audit trail, event by event",
     ("/v1/incidents/{incident_id}/updates", "get"): "List an incident's updates, internal too",
     ("/v1/incidents/{incident_id}/updates", "post"): "Post an update, public or internal",
     ("/v1/incidents/{incident_id}/updates/{update_id}/redact", "post"): "Redact an update",

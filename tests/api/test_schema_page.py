@@ -132,5 +132,7 @@ async def test_every_operation_has_a_summary_in_words(client: AsyncTestClient) -
         # Not a handler's or class's name such as "List", "PostUpdate" or "post_update".
         assert " " in summary and not summary.isidentifier(), (path, method, summary)
         assert summary[0].isupper(), (path, method, summary)
+        assert operation.get("tags"), (path, method)
+        assert set(operation["tags"]) <= {tag["name"] for tag in document["tags"]}
     # No summary names an operation that no longer exists.
     assert set(SUMMARIES) <= {(path, method) for path, method, _ in found}
