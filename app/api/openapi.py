@@ -1,16 +1,14 @@
-"""The OpenAPI document's request bodies, error responses, examples, keys and summaries.
+"""The OpenAPI document's request bodies, error responses and examples.
 
 Handlers read their bodies themselves (so that 404 comes before 422), which leaves litestar
 nothing to describe them from: this module adds each write's body schema, taken from the same
 msgspec types that decode it, and every operation's error answers in its dialect's own shape
 (replacing litestar's own 400, which Herald never sends), with examples from the reference
-documents. It declares the two ways to send a key and applies them to exactly the operations
-behind the key guard, with the scope each one asks for, so that "try it" sends the key.
+documents. What it tells a reader beyond shapes (headings, summaries, keys) is openapi_guide's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Literal
 
 import msgspec
@@ -21,15 +19,12 @@ from litestar.openapi.spec import (
     OpenAPIType,
     RequestBody,
     Schema,
-    SecurityScheme,
 )
-from litestar.routes import BaseRoute, HTTPRoute
 
-from app.api.auth import require_scope
 from app.api.compat.incidentio import CreateUpdateIn
 from app.api.compat.uptimeio import AddUpdateIn
+from app.api.openapi_guide import HTTP_METHODS, annotate
 from app.api.public.subscriptions import SubscribeIn
-from app.api.summaries import HEADINGS, SUMMARIES, heading
 from app.api.v1.schemas import (
     CreateComponent,
     CreateIncident,
@@ -41,22 +36,6 @@ from app.api.v1.schemas import (
 from app.api.v1.subscriber_schemas import CreateSubscriber
 
 Dialect = Literal["v1", "incidentio", "uptimeio"]
-_WHERE_KEYS_COME_FROM = "Create one with `herald api-key create` (`herald up` prints one)."
-# The two headers auth.py reads a key from; either will do.
-SECURITY_SCHEMES = {
-    "BearerAuth": SecurityScheme(
-        type="http",
-        scheme="bearer",
-        description=f"An API key as `Authorization: Bearer KEY`. {_WHERE_KEYS_COME_FROM}",
-    ),
-    "ApiKeyAuth": SecurityScheme(
-        type="apiKey",
-        name="X-API-Key",
-        security_scheme_in="header",
-        description=f"An API key as `X-API-Key: KEY`. {_WHERE_KEYS_COME_FROM}",
-    ),
-}
-_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 RULES = (
     "incident_resolved",
@@ -320,39 +299,16 @@ def _error_responses(
     return responses
 
 
-def _scopes(routes: Iterable[BaseRoute]) -> dict[tuple[str, str], str]:
-    """The scope each operation behind the key guard asks for, by path and method."""
-    scopes = {}
-    for route in routes:
-        if not isinstance(route, HTTPRoute):
-            continue
-        for handler in route.route_handlers:
-            if require_scope in handler.resolve_guards() and "scope" in handler.opt:
-                for method in handler.http_methods:
-                    scopes[(route.path_format, method.lower())] = handler.opt["scope"]
-    return scopes
-
-
 def document_api(app: Litestar) -> None:
+    annotate(app)
     openapi = app.openapi_schema
-    openapi.components.security_schemes = dict(SECURITY_SCHEMES)
-    openapi.tags = [tag for tag, _ in HEADINGS]
-    scopes = _scopes(app.routes)
     components = openapi.components.schemas
     error_schemas = {dialect: _schema(shape, components) for dialect, shape in ERROR_SHAPES.items()}
     for path, item in openapi.paths.items():
-        for method in _HTTP_METHODS:
+        for method in HTTP_METHODS:
             operation = getattr(item, method)
             if operation is None:
                 continue
-            operation.summary = SUMMARIES.get((path, method), operation.summary)
-            if tag := heading(path):
-                operation.tags = [tag]
-            if scope := scopes.get((path, method)):
-                # Role names in the requirement (OpenAPI 3.1) and in words for the reader.
-                operation.security = [{name: [scope]} for name in SECURITY_SCHEMES]
-                needs = f"Needs an API key with the `{scope}` scope."
-                operation.description = "\n\n".join(filter(None, (operation.description, needs)))
             described = OPERATIONS.get((path, method))
             if described is None:
                 described = _undescribed(path)

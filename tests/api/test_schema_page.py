@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from litestar.testing import AsyncTestClient
 
-from app.api.summaries import SUMMARIES
+from app.api.openapi_guide import SUMMARIES
 from app.store.api_keys import SCOPES
 from tests.conftest import KeyMaker
 
