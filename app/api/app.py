@@ -9,8 +9,6 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -25,6 +23,7 @@ from app.api.public.pages import RenderedCache, StatusPageSurfaces
 from app.api.public.subscriptions import subscriptions_router
 from app.api.public.templating import template_config
 from app.api.rate_limit import RateLimiter, add_rate_limit_headers
+from app.api.reference import openapi_config
 from app.api.request_id import add_request_id_header, request_id_middleware
 from app.api.v1.catalog import ComponentController, StatusPageController
 from app.api.v1.errors import EXCEPTION_HANDLERS
@@ -102,12 +101,7 @@ def create_app(settings: Settings) -> Litestar:
         # Logging is the process's business (`herald serve` sets it up), not the app's.
         logging_config=None,
         template_config=template_config(settings.public_base),
-        openapi_config=OpenAPIConfig(
-            title="Herald",
-            version="0.1.0",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
-        ),
+        openapi_config=openapi_config("Herald", "0.1.0"),
     )
-    document_api(app.openapi_schema)
+    document_api(app)
     return app

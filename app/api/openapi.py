@@ -4,7 +4,7 @@ Handlers read their bodies themselves (so that 404 comes before 422), which leav
 nothing to describe them from: this module adds each write's body schema, taken from the same
 msgspec types that decode it, and every operation's error answers in its dialect's own shape
 (replacing litestar's own 400, which Herald never sends), with examples from the reference
-documents.
+documents. What it tells a reader beyond shapes (headings, summaries, keys) is openapi_guide's.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import msgspec
+from litestar import Litestar
 from litestar.openapi.spec import (
-    OpenAPI,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -23,6 +23,7 @@ from litestar.openapi.spec import (
 
 from app.api.compat.incidentio import CreateUpdateIn
 from app.api.compat.uptimeio import AddUpdateIn
+from app.api.openapi_guide import HTTP_METHODS, annotate
 from app.api.public.subscriptions import SubscribeIn
 from app.api.v1.schemas import (
     CreateComponent,
@@ -35,7 +36,6 @@ from app.api.v1.schemas import (
 from app.api.v1.subscriber_schemas import CreateSubscriber
 
 Dialect = Literal["v1", "incidentio", "uptimeio"]
-_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 RULES = (
     "incident_resolved",
@@ -299,11 +299,13 @@ def _error_responses(
     return responses
 
 
-def document_api(openapi: OpenAPI) -> None:
+def document_api(app: Litestar) -> None:
+    annotate(app)
+    openapi = app.openapi_schema
     components = openapi.components.schemas
     error_schemas = {dialect: _schema(shape, components) for dialect, shape in ERROR_SHAPES.items()}
     for path, item in openapi.paths.items():
-        for method in _HTTP_METHODS:
+        for method in HTTP_METHODS:
             operation = getattr(item, method)
             if operation is None:
                 continue
