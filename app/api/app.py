@@ -21,6 +21,7 @@ from app.api.public.subscriptions import subscriptions_router
 from app.api.public.templating import template_config
 from app.api.rate_limit import RateLimiter, add_rate_limit_headers
 from app.api.request_id import add_request_id_header, request_id_middleware
+from app.api.text import refuse_control_in_path
 from app.api.v1.catalog import ComponentController, StatusPageController
 from app.api.v1.errors import EXCEPTION_HANDLERS
 from app.api.v1.incidents import IncidentController
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> Litestar:
             subscriptions_router(settings),
         ],
         lifespan=[database],
+        guards=[refuse_control_in_path],
         middleware=[request_id_middleware, metrics_middleware],
         before_send=[add_request_id_header, add_rate_limit_headers],
         request_max_body_size=MAX_BODY_BYTES,

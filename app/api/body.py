@@ -63,6 +63,17 @@ def decode_body(raw: bytes, into: type[T]) -> T:
             [(DOCUMENT, "text must not contain the NUL character (\\u0000)")],
         )
     try:
+        return _decode(raw, into)
+    except RecursionError as error:
+        # msgspec gives up on nesting as deep as the interpreter's recursion limit; no document
+        # of this API comes anywhere near it, so it is refused like any other malformed body.
+        raise InvalidJson("The request body is not valid JSON: it is nested too deeply") from (
+            error
+        )
+
+
+def _decode(raw: bytes, into: type[T]) -> T:
+    try:
         return msgspec.json.decode(raw, type=into)
     except msgspec.ValidationError as error:
         try:
