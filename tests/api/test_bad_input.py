@@ -234,6 +234,31 @@ async def test_json_nested_a_thousand_deep_is_malformed_in_every_dialect(
     assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
 
 
+async def test_json_deeper_than_32_levels_is_malformed_whatever_the_stack(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    def component(depth: int) -> bytes:
+        """A valid component, with an unknown field nesting the document `depth` levels deep."""
+        return b'{"name": "A", "extra": ' + nested(depth - 1) + b"}"
+
+    shallow = await client.request(**json_post("/v1/components", component(32), org.headers))
+    assert shallow.status_code == 201, shallow.text
+    components = "SELECT count(*) FROM components"
+    before = await pool.fetchval(components)
+    for depth in (33, 100):
+        deep = await client.request(**json_post("/v1/components", component(depth), org.headers))
+        assert deep.status_code == 400, depth
+        assert deep.json()["error"] == {
+            "code": "invalid_json",
+            "message": "The request body is not valid JSON: it is nested deeper than 32 levels",
+            "requestId": deep.headers["x-request-id"],
+        }
+    # Brackets inside strings are text, not nesting.
+    text = await client.post("/v1/components", json={"name": "[{" * 100}, headers=org.headers)
+    assert text.status_code == 201
+    assert await pool.fetchval(components) == before + 1
+
+
 CONTROL_CHARACTERS = ["\x00", "\x01", "\t", "\n", "\x1b", "\x7f", "\x85"]
 
 
