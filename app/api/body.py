@@ -59,6 +59,7 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 # No document of this API nests more than a few levels. msgspec's own limit is the interpreter's
 # recursion limit, less however deep the stack already is: no fixed depth, so this one is ours.
 MAX_DEPTH = 32
+_TOO_DEEP = f"The request body is not valid JSON: it is nested deeper than {MAX_DEPTH} levels"
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 # Keeps brackets only, both kinds as square ones: nesting depth is all that is measured.
 _SQUARE = bytes.maketrans(b"{}", b"[]")
@@ -77,9 +78,6 @@ def _refuse_too_deep(raw: bytes) -> None:
         if not brackets:
             return
     raise InvalidJson(_TOO_DEEP)
-
-
-_TOO_DEEP = f"The request body is not valid JSON: it is nested deeper than {MAX_DEPTH} levels"
 
 
 def decode_body(raw: bytes, into: type[T]) -> T:

@@ -1,4 +1,4 @@
-"""Text from a path, a query or a form: control characters have no place in any of it.
+"""Text from a path, a form or a URL: control characters have no place in any of it.
 
 PostgreSQL text cannot hold NUL at all, and no slug, address or URL of Herald's holds any other
 control character, so such text is refused here rather than sent to the database.

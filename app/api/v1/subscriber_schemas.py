@@ -53,8 +53,8 @@ def check_url(url: str | None, allow_private: bool) -> str:
 
     if url is None:
         raise invalid("url is required")
-    # urlsplit drops tabs and newlines and strips leading spaces and controls, and a sender may
-    # read such a URL otherwise still: the URL stored must be exactly the URL checked.
+    # urlsplit drops tabs and newlines and strips leading spaces and control characters, and an
+    # HTTP client may treat them otherwise: refused, so the URL stored is the URL checked.
     if has_control_or_space(url):
         raise invalid("url must not contain spaces or control characters; percent-encode them")
     try:
