@@ -25,6 +25,7 @@ from app.api.public.templating import template_config
 from app.api.rate_limit import RateLimiter, add_rate_limit_headers
 from app.api.reference import openapi_config
 from app.api.request_id import add_request_id_header, request_id_middleware
+from app.api.text import refuse_control_in_path
 from app.api.v1.catalog import ComponentController, StatusPageController
 from app.api.v1.errors import EXCEPTION_HANDLERS
 from app.api.v1.incidents import IncidentController
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> Litestar:
         # Public answers are built from the configuration, never from the request's Host.
         state=State({"public_base": settings.public_base}),
         lifespan=[database],
+        guards=[refuse_control_in_path],
         middleware=[*proxies, request_id_middleware, metrics_middleware],
         before_send=[
             add_request_id_header,

@@ -56,6 +56,30 @@ def is_missing(error: FieldError) -> bool:
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
+# No document of this API nests more than a few levels. msgspec's own limit is the interpreter's
+# recursion limit, less however deep the stack already is: no fixed depth, so this one is ours.
+MAX_DEPTH = 32
+_TOO_DEEP = f"The request body is not valid JSON: it is nested deeper than {MAX_DEPTH} levels"
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+# Keeps brackets only, both kinds as square ones: nesting depth is all that is measured.
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+def _refuse_too_deep(raw: bytes) -> None:
+    """Refuse valid JSON nested deeper than MAX_DEPTH (valid, so that strings end where the
+    pattern thinks they do, and brackets pair up)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return
+    brackets = _STRING.sub(b"", raw).translate(_SQUARE, _NOT_BRACKET)
+    # Each pass removes the innermost pairs, one level of nesting, at C speed.
+    for _ in range(MAX_DEPTH):
+        brackets = brackets.replace(b"[]", b"")
+        if not brackets:
+            return
+    raise InvalidJson(_TOO_DEEP)
+
+
 def decode_body(raw: bytes, into: type[T]) -> T:
     if _NUL_ESCAPE.search(raw):
         raise RequestInvalid(
@@ -63,13 +87,21 @@ def decode_body(raw: bytes, into: type[T]) -> T:
             [(DOCUMENT, "text must not contain the NUL character (\\u0000)")],
         )
     try:
-        return msgspec.json.decode(raw, type=into)
+        return _decode(raw, into)
+    except RecursionError as error:
+        raise InvalidJson(_TOO_DEEP) from error
+
+
+def _decode(raw: bytes, into: type[T]) -> T:
+    try:
+        value = msgspec.json.decode(raw, type=into)
     except msgspec.ValidationError as error:
         try:
             document = msgspec.json.decode(raw)
         except msgspec.DecodeError as malformed:
             # A valid value followed by junk fails typing first; it is still malformed JSON.
             raise InvalidJson(f"The request body is not valid JSON: {malformed}") from malformed
+        _refuse_too_deep(raw)
         fields = (
             _every_field_error(document, into)
             if isinstance(document, dict)
@@ -78,6 +110,8 @@ def decode_body(raw: bytes, into: type[T]) -> T:
         raise RequestInvalid("The request body failed validation.", fields) from error
     except msgspec.DecodeError as error:
         raise InvalidJson(f"The request body is not valid JSON: {error}") from error
+    _refuse_too_deep(raw)
+    return value
 
 
 def _is_json(content_type: str) -> bool:

@@ -119,9 +119,21 @@ READ_ERRORS = {
 NOT_CONFIGURED = {503: ("not_configured",)}
 
 
+class SubscriptionSent(msgspec.Struct, frozen=True):
+    status: Literal["pending_confirmation"]
+    message: str
+
+
+class SubscribeOut(msgspec.Struct, frozen=True):
+    data: SubscriptionSent
+
+
 class Operation(msgspec.Struct, frozen=True, kw_only=True):
     body: type | None = None
     example: dict[str, Any] | None = None
+    # The success answer (status, JSON shape, what it means) where the handler's annotation
+    # cannot say it; a page (HTML) may come instead, to a browser's form post.
+    answer: tuple[int, type, str] | None = None
     errors: dict[int, tuple[str, ...]] = {}
     # Statuses answered with an HTML page (to a browser's form post or a link from a mail),
     # with what the page says.
@@ -200,6 +212,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/status/{slug}/subscribe", "post"): Operation(
         body=SubscribeIn,
         example={"email": "reader@example.com", "componentIds": []},
+        answer=(202, SubscribeOut, "A confirmation mail is on its way, unless already subscribed."),
         errors={
             400: ("invalid_json",),
             404: ("not_found",),
@@ -322,6 +335,15 @@ def document_api(app: Litestar) -> None:
                             schema=_schema(described.body, components),
                             example=described.example,
                         )
+                    },
+                )
+            if described.answer is not None:
+                status, shape, meaning = described.answer
+                operation.responses[str(status)] = OpenAPIResponse(
+                    description=meaning,
+                    content={
+                        "application/json": OpenAPIMediaType(schema=_schema(shape, components)),
+                        "text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
                     },
                 )
             dialect = _dialect(path)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -18,6 +19,11 @@ MAX_LIMIT = 100
 
 T = TypeVar("T")
 Key = UUID | int
+# A stream's version is a PostgreSQL integer: a cursor beyond that range is none this API gave.
+Version = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+# ASCII digits only: str.isdigit() also takes superscripts, which int() refuses, and other
+# scripts' digits, which no client of this API means to send.
+_LIMIT = re.compile(r"[0-9]{1,3}")
 
 
 class PageRequest(msgspec.Struct, frozen=True):
@@ -25,10 +31,11 @@ class PageRequest(msgspec.Struct, frozen=True):
     limit: int
 
 
-def page_request(cursor: str | None, limit: str | None, key: type[Key] = UUID) -> PageRequest:
+def page_request(cursor: str | None, limit: str | None, key: Any = UUID) -> PageRequest:
+    """The page a list's query asks for; `key` is the type of its cursor (UUID or Version)."""
     size = DEFAULT_LIMIT
     if limit is not None:
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+        if not _LIMIT.fullmatch(limit) or not 1 <= int(limit) <= MAX_LIMIT:
             raise RequestInvalid(
                 "The query failed validation.",
                 [("limit", f"limit must be an integer from 1 to {MAX_LIMIT}")],

@@ -4,19 +4,25 @@ A real uvicorn server on 127.0.0.1 serves a database of this test's own; schemat
 /schema/openapi.json from it and sends valid and invalid requests to every operation, many of
 them aimed at objects that exist so that they get past the 404s. No answer may be a 5xx, and
 every answer whose status the document describes must match the schema given for it.
-Generation is derandomized so that CI is repeatable; HERALD_FUZZ_EXAMPLES raises the count
-for a deeper run by hand (the issue asks for a few hundred).
+Besides what the document's schemas generate, every operation gets hostile values in its path,
+query, form and body: control characters, digits of other scripts, cursors far out of range,
+JSON nested a thousand deep and webhook URLs that do not parse. Generation is derandomized so
+that CI is repeatable; HERALD_FUZZ_EXAMPLES raises the count for a deeper run by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import re
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -38,6 +44,99 @@ PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 
 
 CHECKS = [not_a_server_error, response_schema_conformance]
+
+# Hostile values, each of a kind that once reached PostgreSQL, int() or urlsplit unchecked.
+CONTROL = st.characters(codec=None, categories=["Cc"])
+# The values known to have hurt come first: derandomized generation draws early branches most.
+HOSTILE_TEXT = st.one_of(
+    st.sampled_from(["acme\x00", "\x00", "\u00b2", "9" * 5000, "\u0661\u0662", "\uff15", "-1"]),
+    st.text(CONTROL | st.sampled_from("acme-1"), min_size=1, max_size=8),
+)
+NESTED = b"[" * 1000 + b"]" * 1000
+
+
+def _cursor(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+HOSTILE_QUERY = {
+    "cursor": st.one_of(
+        st.integers().filter(lambda n: not 0 < n < 2**31).map(lambda n: _cursor(str(n).encode())),
+        st.binary(min_size=1, max_size=16).map(_cursor),
+        st.just(_cursor(NESTED)),
+        HOSTILE_TEXT,
+    ),
+    "limit": HOSTILE_TEXT,
+}
+HOSTILE_URL = st.sampled_from(
+    [
+        "http://[::1",
+        "http://example.com]/",
+        "http://[example.com]/hook",
+        "https://[/",
+        "http://exa mple.com/",
+        "ht\ttp://example.com/",
+        "http://example.com\n/hook",
+        " http://10.0.0.1/",
+        "http://example.com/\x7f",
+    ]
+)
+
+
+def body_fields(document: dict, path: str, method: str) -> list[str]:
+    """The fields of an operation's JSON body, as the document names them."""
+    body = document["paths"][path][method].get("requestBody", {})
+    schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return sorted(schema.get("properties", {}))
+
+
+def with_raw_field(document: Any, field: str, raw: bytes) -> bytes:
+    """The JSON document with `field` set to `raw`, which json.dumps could not nest so deep."""
+    fields = document if isinstance(document, dict) else {}
+    marker = "hostile-value-marker"
+    return json.dumps({**fields, field: marker}).encode().replace(f'"{marker}"'.encode(), raw)
+
+
+@st.composite
+def hostile_cases(
+    draw: st.DrawFn, operation: Any, aimed: dict[str, str], fields: list[str]
+) -> schemathesis.Case:
+    """A valid case aimed at real objects, with one part of it made hostile."""
+    case = draw(operation.as_strategy(path_parameters=aimed))
+    parts = [
+        part
+        for part, present in (
+            ("path", case.path_parameters),
+            ("query", [p.name for p in operation.query]),
+            ("body", fields),
+            ("form", operation.path.endswith("/subscribe")),
+        )
+        if present
+    ]
+    match draw(st.sampled_from(parts)) if parts else None:
+        case "path":
+            name = draw(st.sampled_from(sorted(case.path_parameters)))
+            case.path_parameters[name] = quote(draw(HOSTILE_TEXT), safe="")
+        case "query":
+            name = draw(st.sampled_from([p.name for p in operation.query]))
+            case.query = {**(case.query or {}), name: draw(HOSTILE_QUERY.get(name, HOSTILE_TEXT))}
+        case "body":
+            field = draw(st.sampled_from(fields))
+            value = draw(st.sampled_from(["nested", "text", "url"]))
+            if value == "nested":
+                case.body = draw(
+                    st.sampled_from([NESTED, with_raw_field(case.body, field, NESTED)])
+                )
+            else:
+                hostile = draw(HOSTILE_TEXT if value == "text" else HOSTILE_URL)
+                fields_now = case.body if isinstance(case.body, dict) else {}
+                case.body = json.dumps({**fields_now, field: hostile}).encode()
+        case "form":
+            case.media_type = "application/x-www-form-urlencoded"
+            case.body = {"email": draw(HOSTILE_TEXT), "componentIds": draw(HOSTILE_TEXT)}
+    return case
 
 
 @pytest.fixture
@@ -100,7 +199,12 @@ async def existing_objects(client: httpx.AsyncClient, org: Org) -> dict[str, str
 
 
 def fuzz(
-    schema: schemathesis.BaseSchema, base_url: str, headers: dict, known: dict, examples: int
+    schema: schemathesis.BaseSchema,
+    document: dict,
+    base_url: str,
+    headers: dict,
+    known: dict,
+    examples: int,
 ) -> list[str]:
     """Run every operation; returns each failing operation's report (with a curl to replay)."""
     session = requests.Session()
@@ -110,11 +214,14 @@ def fuzz(
         aimed = {
             name: known[name] for name in PATH_PARAMETER.findall(operation.path) if name in known
         }
+        fields = body_fields(document, operation.path, operation.method.lower())
         cases = st.one_of(
             operation.as_strategy(),
             operation.as_strategy(path_parameters=aimed),
             operation.as_strategy(schemathesis.GenerationMode.NEGATIVE),
             operation.as_strategy(schemathesis.GenerationMode.NEGATIVE, path_parameters=aimed),
+            hostile_cases(operation, aimed, fields),
+            hostile_cases(operation, aimed, fields),
         )
 
         @given(case=cases)
@@ -140,9 +247,10 @@ async def test_every_operation_answers_without_5xx_and_as_documented(
 ) -> None:
     known = await existing_objects(client, org)
     schema = schemathesis.openapi.from_url(f"{server}/schema/openapi.json")
-    examples = int(os.environ.get("HERALD_FUZZ_EXAMPLES", "8"))
+    document = (await client.get("/schema/openapi.json")).json()
+    examples = int(os.environ.get("HERALD_FUZZ_EXAMPLES", "12"))
     # In a thread: the requests are blocking, and the server's loop is not this one anyway.
-    failures = await asyncio.to_thread(fuzz, schema, server, org.headers, known, examples)
+    failures = await asyncio.to_thread(fuzz, schema, document, server, org.headers, known, examples)
     assert not failures, "\n\n".join(failures)
 
 

@@ -19,7 +19,7 @@ from app.api.auth import READ, WRITE
 from app.api.body import decode_json
 from app.api.errors import NotFound, RequestInvalid, parse_id
 from app.api.idempotency import Render, write_once
-from app.api.pagination import next_cursor, page_request
+from app.api.pagination import Version, next_cursor, page_request
 from app.api.run import run_command
 from app.api.v1.schemas import (
     AuditEntryOut,
@@ -232,7 +232,7 @@ class IncidentController(Controller):
     ) -> dict[str, Any]:
         """The audit trail: every event of the incident, oldest first, from the log itself."""
         incident = await _find(request, principal, parse_id(incident_id, "incident"))
-        page = page_request(cursor, limit, key=int)
+        page = page_request(cursor, limit, key=Version)
         rows = await audit_trail(
             request.app.state.pool, incident.id, page.last_seen, page.limit + 1
         )

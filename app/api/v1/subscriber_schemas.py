@@ -11,6 +11,7 @@ from uuid import UUID
 import msgspec
 
 from app.api.errors import RequestInvalid
+from app.api.text import has_control, has_control_or_space
 from app.api.v1.schemas import ComponentIds, Input, Output, iso_ms
 from app.domain.addresses import is_public
 from app.domain.notifications import DeliveryStatus
@@ -36,7 +37,7 @@ def check_address(address: str | None, field: str = "address") -> str:
         raise RequestInvalid(
             "The request body failed validation.", [(field, f"{field} is required")]
         )
-    if not _ADDRESS.fullmatch(address):
+    if not _ADDRESS.fullmatch(address) or has_control(address):
         raise RequestInvalid(
             "The request body failed validation.", [(field, "not an email address")]
         )
@@ -52,7 +53,14 @@ def check_url(url: str | None, allow_private: bool) -> str:
 
     if url is None:
         raise invalid("url is required")
-    parts = urlsplit(url)
+    # urlsplit drops tabs and newlines and strips leading spaces and control characters, and an
+    # HTTP client may treat them otherwise: refused, so the URL stored is the URL checked.
+    if has_control_or_space(url):
+        raise invalid("url must not contain spaces or control characters; percent-encode them")
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unbalanced brackets, or a bracketed host that is no IP address
+        raise invalid("url is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("url must be an absolute http or https URL")
     if parts.username or parts.password:
