@@ -44,3 +44,42 @@ async def test_bursts_of_updates_are_all_first_attempted_within_two_seconds(
     assert {(row["status"], row["attempts"]) for row in rows} == {("delivered", 1)}
     late = sorted(_seconds(row["lastAttemptAt"], row["createdAt"]) for row in rows)
     assert late[-1] < 2.0, f"first attempts as late as {late[-5:]} s after the row was made"
+
+
+async def test_a_receiver_using_its_whole_timeout_holds_up_no_one_else(
+    client: AsyncTestClient, org: Org, receiver: Receiver, start_worker: StartWorker
+) -> None:
+    await add_webhook(client, org, receiver, "/slow")
+    await add_webhook(client, org, receiver, "/flaky")
+    healthy = [f"/hooks/{n}" for n in range(4)]
+    for path in healthy:
+        await add_webhook(client, org, receiver, path)
+    receiver.slow[("/slow", 1)] = 9.0
+    receiver.answer = lambda path, count: 500 if path == "/flaky" and count == 1 else 200
+    # Production's timeout; retries after 0.5-1 s.
+    start_worker(send_timeout=10.0, job_timeout=60.0, retry_base=1.0, retry_cap=2.0)
+    incident = await open_incident(client, org)
+    first = await post_update(client, org, incident, body="Investigating.")
+    second = await post_update(client, org, incident, body="Identified.")
+
+    def heard(path: str) -> list[str]:
+        return [
+            item.body["incident"]["incident_updates"][0]["id"]
+            for item in receiver.received
+            if item.path == path
+        ]
+
+    async def others_done() -> bool:
+        return all(heard(path) == [first["id"], second["id"]] for path in [*healthy, "/flaky"])
+
+    # Long before /slow answers: the retry and every next message went on without it.
+    await eventually(others_done, within=5, what="everyone but /slow told twice")
+    assert heard("/slow") == []
+    await eventually(
+        lambda: asyncio.sleep(0, heard("/slow") == [first["id"], second["id"]]),
+        within=15,
+        what="/slow told twice, in order",
+    )
+    await eventually(settled(client, org, 12), what="every delivery settled")
+    rows = await deliveries(client, org)
+    assert {row["status"] for row in rows} == {"delivered"}
