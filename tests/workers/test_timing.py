@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import datetime
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Org, open_incident
+from tests.conftest import Services
 from tests.workers.conftest import StartWorker
 from tests.workers.helpers import add_webhook, deliveries, post_update, settled
-from tests.workers.services import Receiver, eventually
+from tests.workers.services import Receiver, RedisServer, eventually
 
 
 def _seconds(later: str, earlier: str) -> float:
@@ -83,3 +86,31 @@ async def test_a_receiver_using_its_whole_timeout_holds_up_no_one_else(
     await eventually(settled(client, org, 12), what="every delivery settled")
     rows = await deliveries(client, org)
     assert {row["status"] for row in rows} == {"delivered"}
+
+
+@pytest.fixture
+def own_redis(services: Services) -> Iterator[RedisServer]:
+    server = RedisServer(services.redis_binary)
+    server.start()
+    yield server
+    server.remove()
+
+
+async def test_messages_written_while_redis_is_down_leave_as_soon_as_it_is_back(
+    client: AsyncTestClient,
+    org: Org,
+    receiver: Receiver,
+    own_redis: RedisServer,
+    start_worker: StartWorker,
+) -> None:
+    await add_webhook(client, org, receiver, "/hook")
+    start_worker(redis_url=own_redis.url, stale_after=60.0)
+    own_redis.stop()
+    incident = await open_incident(client, org)
+    await post_update(client, org, incident, body="Investigating.")
+    await asyncio.sleep(1.5)  # several rounds of the dispatcher failing to reach Redis
+    assert receiver.attempts == []
+    own_redis.start()
+    await eventually(settled(client, org, 1), within=8, what="the delivery after Redis is back")
+    [row] = await deliveries(client, org)
+    assert (row["status"], row["attempts"]) == ("delivered", 1)
