@@ -4,9 +4,10 @@ Jobs carry ids only; bodies are read from update_bodies as each batch starts, so
 stops every batch built after it commits. arq may run a job twice: the rows decide what is still
 owed.
 
-Each row is settled within SETTLE_EVERY of its send returning, while the batch's other sends
-are still on the way: a receiver that takes its whole timeout delays nobody else's retry, nor
-the next message to any other subscriber of the batch.
+Each row is settled as soon as its send returns, while the batch's other sends are still on
+the way: a receiver that takes its whole timeout delays nobody else's retry, nor the next
+message to any other subscriber of the batch. Outcomes that come in while others are being
+recorded are recorded together next, in one transaction.
 """
 
 from __future__ import annotations
@@ -35,9 +36,6 @@ from workers.delivery.email import send_mails
 from workers.delivery.webhook import post_webhook
 from workers.messages import confirmation_email, update_email
 from workers.payload import encoded_incident, webhook_body
-
-# Outcomes that arrive this close together are recorded in one transaction.
-SETTLE_EVERY = 0.05
 
 
 async def deliver(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
@@ -105,7 +103,6 @@ class _Run:
             self.group.create_task(self._flush())
 
     async def _flush(self) -> None:
-        await asyncio.sleep(SETTLE_EVERY)
         loop = asyncio.get_running_loop()
         async with self._db:
             self._flushing = False
