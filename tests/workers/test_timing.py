@@ -23,14 +23,14 @@ def _seconds(later: str, earlier: str) -> float:
 async def test_bursts_of_updates_are_all_first_attempted_within_two_seconds(
     client: AsyncTestClient, org: Org, receiver: Receiver, start_worker: StartWorker
 ) -> None:
-    subscribers = 8
+    subscribers = 12
     for n in range(subscribers):
         await add_webhook(client, org, receiver, f"/hooks/{n}")
     # The production interval: a row the queue never ran would wait a minute for the sweep.
     start_worker(stale_after=60.0)
     incidents = [await open_incident(client, org) for _ in range(3)]
     posted = 0
-    for burst in range(8):
+    for burst in range(12):
         await asyncio.gather(
             *(
                 post_update(client, org, incident, body=f"Burst {burst}, update {n}.")
