@@ -46,11 +46,9 @@ async def deliver(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
     """
     context: Context = ctx["herald"]
     until = asyncio.get_running_loop().time() + context.settings.job_timeout / 2
-    async with context.pool.acquire() as conn:
-        run = _Run(conn, context, until)
-        async with asyncio.TaskGroup() as group:
-            run.group = group
-            await run.take([UUID(i) for i in delivery_ids])
+    async with context.pool.acquire() as conn, asyncio.TaskGroup() as group:
+        run = _Run(conn, context, group, until)
+        await run.take([UUID(i) for i in delivery_ids])
     return run.attempted
 
 
@@ -58,11 +56,16 @@ class _Run:
     """One job's rows from claim to settle. Sends run side by side; the job's one connection
     is taken in turns by claims, reads and settles."""
 
-    group: asyncio.TaskGroup
-
-    def __init__(self, conn: asyncpg.Connection, context: Context, until: float) -> None:
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        context: Context,
+        group: asyncio.TaskGroup,  # every send and settle runs in it; the job waits for all
+        until: float,  # after this the queue, not this job, sends rows released by settling
+    ) -> None:
         self.conn = conn
         self.context = context
+        self.group = group
         self.until = until
         self.attempted = 0
         self._db = asyncio.Lock()
