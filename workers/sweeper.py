@@ -2,9 +2,11 @@
 
 Redis here keeps nothing on disk, so a queued job can vanish; the rows remember. A row that was
 never enqueued goes at once (deferred to its next attempt); one due long ago and still pending,
-with no job holding it, goes again. Job ids come from the rows, their attempt numbers and due
-times, so arq refuses a batch that is still queued, and each attempt (each manual retry, each
-release of a row that waited its turn) gets an id of its own.
+with no job holding it, goes again. Rows are marked queued, and the mark committed, before
+their job is enqueued, so no job can start on rows still unmarked; a worker that dies in
+between leaves them to the stale sweep. Job ids come from the rows, their attempt numbers and
+due times, so arq refuses a batch that is still queued, and each attempt (each manual retry,
+each release of a row that waited its turn) gets an id of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import UTC, datetime
 import asyncpg
 from arq.connections import ArqRedis
 
-from app.store.delivery_jobs import Due, mark_enqueued, release_waiting, take_due
+from app.store.delivery_jobs import Due, release_waiting, take_due, unmark_enqueued
 
 JOB = "deliver"
 QUEUE = "herald:deliveries"  # not arq's default, so a Redis shared with other arq apps is fine
@@ -53,17 +55,24 @@ async def enqueue_due(
         while True:
             due = await take_due(conn, stale_after, TAKE_AT_ONCE)
             now = datetime.now(UTC)
-            for batch in batches(due, batch_size):
-                start = batch[0].next_attempt_at
-                await redis.enqueue_job(
-                    JOB,
-                    [str(row.id) for row in batch],
-                    _job_id=job_id(batch),
-                    _queue_name=QUEUE,
-                    _defer_until=start if start > now else None,
-                )
-                await mark_enqueued(conn, batch)
-                total += len(batch)
+            todo = batches(due, batch_size)
+            queued = 0
+            try:
+                for batch in todo:
+                    start = batch[0].next_attempt_at
+                    await redis.enqueue_job(
+                        JOB,
+                        [str(row.id) for row in batch],
+                        _job_id=job_id(batch),
+                        _queue_name=QUEUE,
+                        _defer_until=start if start > now else None,
+                    )
+                    queued += 1
+                    total += len(batch)
+            except Exception:
+                # Redis is gone: what did not reach it is due again as soon as Redis is back.
+                await unmark_enqueued(conn, [row for batch in todo[queued:] for row in batch])
+                raise
             if len(due) < TAKE_AT_ONCE:
                 return total
     finally:

@@ -56,28 +56,38 @@ class Settled(msgspec.Struct, frozen=True):
 
 
 async def take_due(conn: asyncpg.Connection, stale_after: float, limit: int) -> list[Due]:
-    """Pending rows no job holds that were never enqueued, or were due long ago and are still
-    pending: their job was lost (Redis keeps nothing on disk) or its worker died."""
+    """Mark as queued, and return, the pending rows no job holds that were never enqueued, or
+    were due long ago and are still pending: their job was lost (Redis keeps nothing on disk)
+    or its worker died.
+
+    The mark commits before the caller enqueues their job, so a job finds its rows marked
+    whenever it starts; were it the other way round, a job starting in between would skip
+    rows locked by the marking, claim nothing, and leave them to the stale sweep.
+    """
     rows = await conn.fetch(
-        "SELECT id, event_position, attempts, next_attempt_at FROM deliveries"
-        " WHERE status = 'pending' AND blocked_by IS NULL"
-        " AND (lease_until IS NULL OR lease_until < now())"
-        " AND (enqueued_at IS NULL OR (enqueued_at < now() - make_interval(secs => $1)"
-        "      AND next_attempt_at < now() - make_interval(secs => $1)))"
-        " ORDER BY next_attempt_at, id LIMIT $2",
+        "UPDATE deliveries d SET enqueued_at = now() WHERE d.id IN (SELECT id FROM deliveries"
+        "     WHERE status = 'pending' AND blocked_by IS NULL"
+        "     AND (lease_until IS NULL OR lease_until < now())"
+        "     AND (enqueued_at IS NULL OR (enqueued_at < now() - make_interval(secs => $1)"
+        "          AND next_attempt_at < now() - make_interval(secs => $1)))"
+        "     ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+        " RETURNING d.id, d.event_position, d.attempts, d.next_attempt_at",
         stale_after,
         limit,
     )
-    return [Due(**dict(row)) for row in rows]
+    due = [Due(**dict(row)) for row in rows]
+    return sorted(due, key=lambda row: (row.next_attempt_at, row.id))
 
 
-async def mark_enqueued(conn: asyncpg.Connection, rows: Sequence[Due]) -> None:
-    """Note that a job for these rows is queued, unless a job already ran meanwhile."""
+async def unmark_enqueued(conn: asyncpg.Connection, rows: Sequence[Due]) -> None:
+    """Rows whose job never reached the queue are due again at once, not after the stale
+    interval; an attempt made meanwhile (a job that took them over) leaves its row alone."""
     await conn.execute(
-        "UPDATE deliveries d SET enqueued_at = now()"
+        "UPDATE deliveries d SET enqueued_at = NULL"
         " FROM unnest($1::uuid[], $2::int[]) AS u(id, attempts)"
-        " WHERE d.id = u.id AND d.attempts = u.attempts AND d.id IN (SELECT id FROM deliveries"
-        "     WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE SKIP LOCKED)",
+        " WHERE d.id = u.id AND d.attempts = u.attempts AND d.status = 'pending'"
+        " AND d.id IN (SELECT id FROM deliveries WHERE id = ANY($1::uuid[])"
+        "     ORDER BY id FOR UPDATE)",
         [row.id for row in rows],
         [row.attempts for row in rows],
     )

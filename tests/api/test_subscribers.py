@@ -79,6 +79,32 @@ async def test_an_email_subscriber_with_a_component_filter(
     assert again.json()["error"]["code"] == "subscriber_exists"
 
 
+async def test_non_ascii_addresses_are_taken_in_nfc_and_broken_ones_refused(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    created = await create(client, org, {"channel": "email", "address": "ren\u00e9@b\u00fccher.de"})
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["address"] == "ren\u00e9@b\u00fccher.de"
+    # The same address with the accent as a combining mark is the same subscriber.
+    again = await create(client, org, {"channel": "email", "address": "rene\u0301@bu\u0308cher.de"})
+    assert again.status_code == 409, again.text
+    refused = {
+        "a\u200b@example.com": "contains a space, a control or an invisible character",
+        "a\u0007b@example.com": "contains a space, a control or an invisible character",
+        "a@exa..mple.com": "the part after @ is not a domain name",
+        "a@example": "not an email address",
+        "x" * 65 + "@example.com": "the part before @ is longer than 64 bytes",
+        "\u00e9" * 40 + "@example.com": "the part before @ is longer than 64 bytes",
+    }
+    for address, message in refused.items():
+        response = await create(client, org, {"channel": "email", "address": address})
+        assert response.status_code == 422, (address, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "validation_error"
+        assert error["fields"] == [{"field": "address", "message": message}]
+    assert await pool.fetchval("SELECT count(*) FROM subscribers") == 1
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -128,11 +128,13 @@ class Receiver:
 class Mailbox:
     """An aiosmtpd server on 127.0.0.1 that keeps every message it is given."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = True) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
         self.refuse: set[str] = set()  # recipients answered with 550
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     @property
     def url(self) -> str:

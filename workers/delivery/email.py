@@ -3,7 +3,7 @@ smtps:// for TLS from the start; smtp:// upgrades with STARTTLS when the server 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
@@ -33,39 +33,55 @@ def _refused(error: aiosmtplib.SMTPRecipientsRefused) -> Attempt:
     return Attempt(smtp_verdict(code), f"SMTP {code}: {error.recipients[0].message}")
 
 
+NO_SMTPUTF8 = (
+    "the mail server does not support SMTPUTF8, which an address with non-ASCII characters needs"
+)
+
+
 async def send_mails(
     smtp_url: str | None, mails: Sequence[tuple[UUID, EmailMessage]], seconds: float
-) -> dict[UUID, Attempt]:
+) -> AsyncIterator[tuple[UUID, Attempt]]:
+    """Yields each mail's outcome as soon as the server has answered for it. A mail the server
+    refuses fails or waits alone; the connection breaking sends it and the rest to retry."""
     if not mails:
-        return {}
+        return
     if smtp_url is None:
-        return {delivery_id: Attempt("retry", "SMTP_URL is not set") for delivery_id, _ in mails}
-    results: dict[UUID, Attempt] = {}
+        for delivery_id, _ in mails:
+            yield delivery_id, Attempt("retry", "SMTP_URL is not set")
+        return
     client = smtp_client(smtp_url, seconds)
     try:
         await client.connect()
     except (aiosmtplib.SMTPException, OSError) as error:
-        return {delivery_id: Attempt("retry", f"SMTP: {error}") for delivery_id, _ in mails}
+        for delivery_id, _ in mails:
+            yield delivery_id, Attempt("retry", f"SMTP: {error}")
+        return
     try:
-        for delivery_id, mail in mails:
+        for index, (delivery_id, mail) in enumerate(mails):
             try:
                 await client.send_message(mail)
             except aiosmtplib.SMTPRecipientsRefused as error:
-                results[delivery_id] = _refused(error)
+                yield delivery_id, _refused(error)
             except aiosmtplib.SMTPResponseException as error:
-                attempt = Attempt(smtp_verdict(error.code), f"SMTP {error.code}: {error.message}")
-                results[delivery_id] = attempt
+                yield (
+                    delivery_id,
+                    Attempt(smtp_verdict(error.code), f"SMTP {error.code}: {error.message}"),
+                )
+            except aiosmtplib.SMTPNotSupported:
+                # Refused before anything is sent, and asking again will not change the server.
+                yield delivery_id, Attempt("failed", NO_SMTPUTF8)
+            except ValueError as error:  # an address the client will not put on the wire
+                yield delivery_id, Attempt("failed", f"not an address that can be sent to: {error}")
             except (aiosmtplib.SMTPException, OSError) as error:
                 # The connection is gone: this mail and the rest wait for their retry.
-                for pending_id, _ in mails:
-                    results.setdefault(pending_id, Attempt("retry", f"SMTP: {error}"))
-                break
+                for pending_id, _ in mails[index:]:
+                    yield pending_id, Attempt("retry", f"SMTP: {error}")
+                return
             else:
-                results[delivery_id] = Attempt("delivered")
+                yield delivery_id, Attempt("delivered")
     finally:
         if client.is_connected:
             try:
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError):
                 client.close()
-    return results

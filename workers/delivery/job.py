@@ -3,19 +3,27 @@
 Jobs carry ids only; bodies are read from update_bodies as each batch starts, so a redaction
 stops every batch built after it commits. arq may run a job twice: the rows decide what is still
 owed.
+
+Each row is settled as soon as its send returns, while the batch's other sends are still on
+the way: a receiver that takes its whole timeout delays nobody else's retry, nor the next
+message to any other subscriber of the batch. Outcomes that come in while others are being
+recorded are recorded together next, in one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from app.crypto import SecretUnreadable
 from app.domain.notifications import Attempt, after_attempt
@@ -37,58 +45,179 @@ async def deliver(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
     same run while it has time, instead of a round trip through the queue for each.
     """
     context: Context = ctx["herald"]
-    loop = asyncio.get_running_loop()
-    until = loop.time() + context.settings.job_timeout / 2
-    ids = [UUID(i) for i in delivery_ids]
-    attempted = 0
-    async with context.pool.acquire() as conn:
-        while ids:
-            claimed = await claim(conn, ids, context.settings.job_timeout)
-            if not claimed:
-                break
-            outcomes = await _send(conn, context, claimed)
-            attempted += len(claimed)
-            ids = await settle(conn, outcomes, take_over=loop.time() < until)
-            if loop.time() >= until:
-                break
-    return attempted
+    until = asyncio.get_running_loop().time() + context.settings.job_timeout / 2
+    async with context.pool.acquire() as conn, asyncio.TaskGroup() as group:
+        run = _Run(conn, context, group, until)
+        await run.take([UUID(i) for i in delivery_ids])
+    return run.attempted
 
 
-async def _send(
-    conn: asyncpg.Connection, context: Context, claimed: list[Claimed]
-) -> list[Settled]:
-    results = await _confirm(conn, context, [r for r in claimed if r.kind == "confirmation"])
-    by_update: dict[UUID, list[Claimed]] = defaultdict(list)
-    for row in claimed:
-        if row.update_id is not None:
-            by_update[row.update_id].append(row)
-    cancelled: list[Settled] = []
-    for update_id, rows in by_update.items():
-        notice = await load_notice(conn, rows[0].incident_id, update_id)
-        if notice is None:  # redacted since the claim
-            cancelled += [Settled(row.id, "cancelled") for row in rows]
-            continue
-        results |= await _tell(conn, context, notice, rows)
-    return [*_outcomes(context, claimed, results), *cancelled]
+class _Run:
+    """One job's rows from claim to settle. Sends run side by side; the job's one connection
+    is taken in turns by claims, reads and settles."""
 
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        context: Context,
+        group: asyncio.TaskGroup,  # every send and settle runs in it; the job waits for all
+        until: float,  # after this the queue, not this job, sends rows released by settling
+    ) -> None:
+        self.conn = conn
+        self.context = context
+        self.group = group
+        self.until = until
+        self.attempted = 0
+        self._db = asyncio.Lock()
+        self._unsettled: list[Settled] = []
+        self._flushing = False
 
-def _outcomes(
-    context: Context, claimed: list[Claimed], results: dict[UUID, Attempt]
-) -> list[Settled]:
-    outcomes = []
-    for row in claimed:
-        if row.id not in results:
-            continue
-        attempt = results[row.id]
+    async def take(self, ids: Sequence[UUID]) -> None:
+        """Claim the rows and start their sends; returns once every send is on its way."""
+        async with self._db:
+            claimed = await claim(self.conn, ids, self.context.settings.job_timeout)
+            self.attempted += len(claimed)
+            await self._confirm([row for row in claimed if row.kind == "confirmation"])
+            by_update: dict[UUID, list[Claimed]] = defaultdict(list)
+            for row in claimed:
+                if row.update_id is not None:
+                    by_update[row.update_id].append(row)
+            for update_id, rows in by_update.items():
+                notice = await load_notice(self.conn, rows[0].incident_id, update_id)
+                if notice is None:  # redacted since the claim
+                    self._record([Settled(row.id, "cancelled") for row in rows])
+                else:
+                    await self._tell(notice, rows)
+
+    def _done(self, row: Claimed, attempt: Attempt) -> None:
         step = after_attempt(
             attempt,
             attempts=row.attempts,
             max_attempts=row.max_attempts,
-            policy=context.policy,
+            policy=self.context.policy,
             jitter=random.random(),
         )
-        outcomes.append(Settled(row.id, step.status, step.delay, attempt.error))
-    return outcomes
+        self._record([Settled(row.id, step.status, step.delay, attempt.error)])
+
+    def _record(self, outcomes: list[Settled]) -> None:
+        self._unsettled += outcomes
+        if not self._flushing:
+            self._flushing = True
+            self.group.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        async with self._db:
+            self._flushing = False
+            outcomes, self._unsettled = self._unsettled, []
+            take_over = loop.time() < self.until
+            released = await settle(self.conn, outcomes, take_over=take_over)
+        if released and take_over:
+            await self.take(released)
+
+    async def _confirm(self, rows: list[Claimed]) -> None:
+        if not rows:
+            return
+        pages = await _pages(self.conn, rows)
+        now = datetime.now(UTC)
+        mails = [
+            (
+                row.id,
+                confirmation_email(
+                    page=pages[row.status_page_id],
+                    to=row.target,
+                    mail_from=self.context.settings.mail_from,
+                    message_id=row.idempotency_key,
+                    confirm_url=self.context.links.confirm(
+                        pages[row.status_page_id], row.subscriber_id, now
+                    ),
+                ),
+            )
+            for row in rows
+        ]
+        self.group.create_task(self._mail(rows, mails))
+
+    async def _mail(self, rows: list[Claimed], mails: list[tuple[UUID, EmailMessage]]) -> None:
+        by_id = {row.id: row for row in rows}
+        settings = self.context.settings
+        sent = send_mails(settings.smtp_url, mails, settings.send_timeout)
+        async with contextlib.aclosing(sent):
+            async for delivery_id, attempt in sent:
+                self._done(by_id[delivery_id], attempt)
+
+    async def _tell(self, notice: Notice, rows: list[Claimed]) -> None:
+        """Send one update to the claimed subscribers, reading each page's status once."""
+        pages = await _pages(self.conn, rows)
+        views: dict[UUID, PublicPage] = {
+            page_id: await load_public_page(self.conn, page) for page_id, page in pages.items()
+        }
+        mails: list[tuple[UUID, EmailMessage]] = []
+        for row in rows:
+            if row.channel != "email":
+                continue
+            page = pages[row.status_page_id]
+            mail = update_email(
+                notice=notice,
+                view=views[page.id],
+                to=row.target,
+                mail_from=self.context.settings.mail_from,
+                message_id=row.idempotency_key,
+                page_url=self.context.links.page(page),
+                unsubscribe_url=self.context.links.unsubscribe(page, row.subscriber_id),
+            )
+            mails.append((row.id, mail))
+        if mails:
+            self.group.create_task(self._mail(rows, mails))
+        hooks = [row for row in rows if row.channel == "webhook"]
+        if not hooks:
+            return
+        incidents = {
+            page_id: encoded_incident(
+                views[page_id],
+                notice.on_page(page),
+                await component_history(self.conn, page, notice.incident.opened_at),
+                self.context.links.page(page),
+            )
+            for page_id, page in pages.items()
+        }
+        for row in hooks:
+            page = pages[row.status_page_id]
+            self.group.create_task(self._post(row, page, views[page.id], incidents[page.id]))
+
+    async def _post(
+        self, row: Claimed, page: StatusPage, view: PublicPage, incident: msgspec.Raw
+    ) -> None:
+        context = self.context
+        try:
+            assert row.secret_encrypted is not None
+            secret = context.keys.decrypt(row.secret_encrypted)
+        except SecretUnreadable:
+            self._done(
+                row,
+                Attempt(
+                    "failed", "cannot decrypt the secret: not with SECRET_KEY nor SECRET_KEYS_OLD"
+                ),
+            )
+            return
+        async with context.slots.hold(row.target):
+            # Stamped when it leaves, not when the batch began: receivers refuse stale stamps.
+            sent_at = datetime.now(UTC)
+            body = webhook_body(
+                view=view,
+                incident=incident,
+                unsubscribe_url=context.links.unsubscribe(page, row.subscriber_id),
+                documentation_url=context.links.documentation(),
+                generated_at=sent_at,
+            )
+            attempt = await post_webhook(
+                context.http,
+                url=row.target,
+                secret=secret,
+                body=body,
+                idempotency_key=row.idempotency_key,
+                timestamp=int(sent_at.timestamp()),
+            )
+        self._done(row, attempt)
 
 
 async def _pages(conn: asyncpg.Connection, rows: list[Claimed]) -> dict[UUID, StatusPage]:
@@ -99,115 +228,3 @@ async def _pages(conn: asyncpg.Connection, rows: list[Claimed]) -> dict[UUID, St
             assert page is not None, "claim checked the page is published"
             pages[row.status_page_id] = page
     return pages
-
-
-async def _confirm(
-    conn: asyncpg.Connection, context: Context, rows: list[Claimed]
-) -> dict[UUID, Attempt]:
-    if not rows:
-        return {}
-    pages = await _pages(conn, rows)
-    now = datetime.now(UTC)
-    mails = [
-        (
-            row.id,
-            confirmation_email(
-                page=pages[row.status_page_id],
-                to=row.target,
-                mail_from=context.settings.mail_from,
-                message_id=row.idempotency_key,
-                confirm_url=context.links.confirm(
-                    pages[row.status_page_id], row.subscriber_id, now
-                ),
-            ),
-        )
-        for row in rows
-    ]
-    return await send_mails(context.settings.smtp_url, mails, context.settings.send_timeout)
-
-
-async def _tell(
-    conn: asyncpg.Connection,
-    context: Context,
-    notice: Notice,
-    rows: list[Claimed],
-) -> dict[UUID, Attempt]:
-    """Send one update to the claimed subscribers, reading each page's status once."""
-    pages = await _pages(conn, rows)
-    views: dict[UUID, PublicPage] = {
-        page_id: await load_public_page(conn, page) for page_id, page in pages.items()
-    }
-    mails: list[tuple[UUID, EmailMessage]] = []
-    for row in rows:
-        if row.channel != "email":
-            continue
-        page = pages[row.status_page_id]
-        mail = update_email(
-            notice=notice,
-            view=views[page.id],
-            to=row.target,
-            mail_from=context.settings.mail_from,
-            message_id=row.idempotency_key,
-            page_url=context.links.page(page),
-            unsubscribe_url=context.links.unsubscribe(page, row.subscriber_id),
-        )
-        mails.append((row.id, mail))
-    hooks = [row for row in rows if row.channel == "webhook"]
-    mailed = send_mails(context.settings.smtp_url, mails, context.settings.send_timeout)
-    posted = _post_all(conn, context, notice, hooks, pages, views)
-    mail_results, hook_results = await asyncio.gather(mailed, posted)
-    return mail_results | hook_results
-
-
-async def _post_all(
-    conn: asyncpg.Connection,
-    context: Context,
-    notice: Notice,
-    rows: list[Claimed],
-    pages: dict[UUID, StatusPage],
-    views: dict[UUID, PublicPage],
-) -> dict[UUID, Attempt]:
-    if not rows:
-        return {}
-    incidents = {
-        page_id: encoded_incident(
-            views[page_id],
-            notice.on_page(page),
-            await component_history(conn, page, notice.incident.opened_at),
-            context.links.page(page),
-        )
-        for page_id, page in pages.items()
-    }
-    results: dict[UUID, Attempt] = {}
-
-    async def post(row: Claimed) -> None:
-        page = pages[row.status_page_id]
-        try:
-            assert row.secret_encrypted is not None
-            secret = context.keys.decrypt(row.secret_encrypted)
-        except SecretUnreadable:
-            results[row.id] = Attempt(
-                "failed", "cannot decrypt the secret: not with SECRET_KEY nor SECRET_KEYS_OLD"
-            )
-            return
-        async with context.slots.hold(row.target):
-            # Stamped when it leaves, not when the batch began: receivers refuse stale stamps.
-            sent_at = datetime.now(UTC)
-            body = webhook_body(
-                view=views[page.id],
-                incident=incidents[page.id],
-                unsubscribe_url=context.links.unsubscribe(page, row.subscriber_id),
-                documentation_url=context.links.documentation(),
-                generated_at=sent_at,
-            )
-            results[row.id] = await post_webhook(
-                context.http,
-                url=row.target,
-                secret=secret,
-                body=body,
-                idempotency_key=row.idempotency_key,
-                timestamp=int(sent_at.timestamp()),
-            )
-
-    await asyncio.gather(*(post(row) for row in rows))
-    return results

@@ -14,6 +14,7 @@ from app.api.errors import RequestInvalid
 from app.api.text import has_control, has_control_or_space
 from app.api.v1.schemas import ComponentIds, Input, Output, iso_ms
 from app.domain.addresses import is_public
+from app.domain.email_address import normalized_address
 from app.domain.notifications import DeliveryStatus
 from app.store.deliveries import Delivery
 from app.store.subscribers import Subscriber
@@ -41,7 +42,10 @@ def check_address(address: str | None, field: str = "address") -> str:
         raise RequestInvalid(
             "The request body failed validation.", [(field, "not an email address")]
         )
-    return address
+    try:
+        return normalized_address(address)
+    except ValueError as error:
+        raise RequestInvalid("The request body failed validation.", [(field, str(error))]) from None
 
 
 def check_url(url: str | None, allow_private: bool) -> str:
