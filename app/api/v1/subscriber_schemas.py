@@ -11,7 +11,7 @@ from uuid import UUID
 import msgspec
 
 from app.api.errors import RequestInvalid
-from app.api.text import has_control, has_control_or_space
+from app.api.text import has_control_or_space
 from app.api.v1.schemas import ComponentIds, Input, Output, iso_ms
 from app.domain.addresses import is_public
 from app.domain.email_address import normalized_address
@@ -38,7 +38,7 @@ def check_address(address: str | None, field: str = "address") -> str:
         raise RequestInvalid(
             "The request body failed validation.", [(field, f"{field} is required")]
         )
-    if not _ADDRESS.fullmatch(address) or has_control(address):
+    if not _ADDRESS.fullmatch(address):
         raise RequestInvalid(
             "The request body failed validation.", [(field, "not an email address")]
         )
