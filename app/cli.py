@@ -159,7 +159,7 @@ def env() -> None:
 @HOST
 @PORT
 def serve(log_format: str, host: str | None, port: int | None) -> None:
-    """Migrate, then serve the API and the status pages on HERALD_HOST:HERALD_PORT."""
+    """Migrate, then serve the API and the status pages on --host and --port."""
     import uvicorn
 
     from app.api.app import create_app

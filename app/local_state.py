@@ -75,7 +75,8 @@ def find_state(start: Path) -> Path | None:
     return None
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """Whether a process of this id runs (a `herald up` that was killed leaves its file)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -88,7 +89,7 @@ def _running(pid: int) -> bool:
 def is_live(state: LocalState) -> bool:
     """Whether its `herald up` runs and its PostgreSQL and Redis accept connections."""
     return (
-        _running(state.pid)
+        running(state.pid)
         and answers(state.environ.get("DATABASE_URL", ""))
         and answers(state.environ.get("REDIS_URL", ""))
     )

@@ -45,9 +45,9 @@ from app.local_state import (
     STATE_FILE,
     VARIABLES,
     LocalState,
-    is_live,
     read_state,
     remove_state,
+    running,
     write_state,
 )
 from app.mail_catcher import MailCatcher
@@ -124,8 +124,10 @@ def _stop(children: dict[str, subprocess.Popen]) -> None:
 
 
 def _refuse_second_start(data_dir: Path) -> None:
+    # Its process alone decides: its servers may be slow to answer, and a second start on the
+    # same data would take them over and revoke its demo key.
     state = read_state(data_dir / STATE_FILE)
-    if state is not None and is_live(state):
+    if state is not None and running(state.pid):
         raise click.ClickException(
             f"herald up is running already (process {state.pid}, {state.api_url}) with its data"
             f" in {data_dir}; stop it first, or give this one another --data-dir"
