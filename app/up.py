@@ -31,7 +31,7 @@ from pathlib import Path
 import click
 import httpx
 
-from app.config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Settings, load_settings
+from app.config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Settings, flag, load_settings
 from app.demo import MEMBER, ORGANIZATION, PAGE_SLUG, seed_demo
 from app.embedded import (
     EmbeddedPostgres,
@@ -160,6 +160,17 @@ def is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def allows_private_webhooks(environ: Mapping[str, str], host: str) -> bool:
+    """WEBHOOK_ALLOW_PRIVATE as set; unset, on exactly while the API listens on loopback.
+
+    Receivers on this machine or its network are what one tries locally; an API that others
+    can reach keeps the guard, or anyone could have it fetch addresses inside the network.
+    """
+    if "WEBHOOK_ALLOW_PRIVATE" in environ:
+        return flag(environ["WEBHOOK_ALLOW_PRIVATE"])
+    return is_loopback(host)
+
+
 def _catch_mail(env: dict[str, str], cleanup: ExitStack) -> str:
     """Start the mail catcher and point SMTP_URL at it; what the banner says of mail."""
     try:
@@ -214,10 +225,8 @@ def _run(
             click.echo(f"Redis: embedded, on {redis.url}")
         check()
         mail = "sent through SMTP_URL" if env.get("SMTP_URL") else _catch_mail(env, cleanup)
-        if "WEBHOOK_ALLOW_PRIVATE" not in environ:
-            # Receivers on this machine or its network are what one tries locally; an API that
-            # others can reach keeps the guard, or it would fetch their internal addresses.
-            env["WEBHOOK_ALLOW_PRIVATE"] = "1" if is_loopback(load_settings(env).host) else "0"
+        allowed = allows_private_webhooks(environ, load_settings(env).host)
+        env["WEBHOOK_ALLOW_PRIVATE"] = "1" if allowed else "0"
         if not env.get("SECRET_KEY"):
             env["SECRET_KEY"] = _secret_key(data_dir)
         settings = load_settings(env)

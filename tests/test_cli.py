@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +26,9 @@ from app.api.app import create_app
 from app.cli import main
 from app.config import Settings
 from app.embedded import free_port
+from app.mail_catcher import describe
 from app.store.pool import where
+from app.up import allows_private_webhooks
 
 HERALD = [sys.executable, "-m", "app.cli"]
 
@@ -239,6 +242,37 @@ def test_up_on_a_port_in_use_says_so_before_it_touches_anything(
     # Not migrated further, not seeded, no demo key minted or revoked.
     assert asyncio.run(organizations(database)) == []
     assert not (tmp_path / ".herald").exists()
+
+
+@pytest.mark.parametrize(
+    ("host", "environ", "allowed"),
+    [
+        ("127.0.0.1", {}, True),
+        ("::1", {}, True),
+        ("localhost", {}, True),
+        ("0.0.0.0", {}, False),
+        ("192.168.1.20", {}, False),
+        ("::", {}, False),
+        ("127.0.0.1", {"WEBHOOK_ALLOW_PRIVATE": "0"}, False),
+        ("0.0.0.0", {"WEBHOOK_ALLOW_PRIVATE": "1"}, True),
+    ],
+)
+def test_up_lets_webhooks_reach_private_addresses_only_while_it_listens_on_loopback(
+    host: str, environ: dict[str, str], allowed: bool
+) -> None:
+    assert allows_private_webhooks(environ, host) is allowed
+
+
+def test_a_caught_mail_is_shown_with_its_links() -> None:
+    mail = EmailMessage()
+    mail["To"], mail["Subject"] = "reader@example.com", "Confirm your subscription"
+    link = "http://127.0.0.1:8000/status/demo/subscriptions/confirm?token=" + "x" * 90
+    mail.set_content(f"Confirm within 48 hours:\n{link}\n", cte="quoted-printable")
+    mail.add_alternative(f'<a href="{link}">Confirm</a>', subtype="html")
+    assert describe(mail) == (
+        "\nMail to reader@example.com: Confirm your subscription\n"
+        f"  | Confirm within 48 hours:\n  | {link}\n"
+    )
 
 
 def write_state(project: Path, pid: int, environ: dict[str, str]) -> None:
