@@ -212,7 +212,11 @@ def _run(
     force = forced(environ)
     with ExitStack() as cleanup:  # stops what was started, last started first
         if should_embed(environ.get("DATABASE_URL"), DEFAULT_DATABASE_URL, force):
-            postgres = EmbeddedPostgres(data_dir / "postgres")
+            try:
+                postgres = EmbeddedPostgres(data_dir / "postgres")
+            except EmbeddedUnavailable:
+                check()  # a Ctrl-C in the terminal also reached its initdb or pg_ctl
+                raise
             cleanup.callback(postgres.stop)
             env["DATABASE_URL"] = postgres.url
             click.echo(f"PostgreSQL: embedded, data in {data_dir / 'postgres'}")

