@@ -131,8 +131,9 @@ def up(data_dir: Path, log_format: str, host: str | None, port: int | None) -> N
     Uses PostgreSQL and Redis from DATABASE_URL and REDIS_URL, or on their default local ports;
     where neither is set nor answering (or with HERALD_EMBEDDED=1), starts embedded ones with
     their data under --data-dir. Catches the mail sent and shows it here (unless SMTP_URL is
-    set). Seeds a demo organization once, and prints its status page and a fresh API key for
-    it (the previous demo key is revoked).
+    set); lets webhooks reach private addresses while it listens on loopback only. Seeds a demo
+    organization once, and prints its status page and a fresh API key for it (the previous demo
+    key is revoked). While it runs, the other commands, run in this project, use its services.
     """
     # Imported here, like the server and the worker below: a command loads what it runs.
     from app.up import up as run_up
