@@ -1,4 +1,5 @@
-"""The `herald` command: up, serve, worker, migrate, demo, status, api-key, projections, secrets."""
+"""The `herald` command: up, env, serve, worker, migrate, demo, status, api-key, projections,
+secrets."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from uuid import UUID
 
 import asyncpg
 import click
+import msgspec
 from tqdm import tqdm
 
+from app.api.v1.schemas import Slug
 from app.config import SettingInvalid, Settings, load_settings
 from app.crypto import keys_of
 from app.demo import ORGANIZATION, PAGE_SLUG, seed_demo
 from app.domain.errors import DomainError
 from app.embedded import EmbeddedUnavailable
+from app.local_state import StaleState, export_lines, find_state, live_state, with_local_state
 from app.logs import configure_logging
 from app.status import report
 from app.store.api_keys import SCOPES, KeyInfo, create_api_key, list_api_keys, revoke_api_key
@@ -36,6 +40,14 @@ LOG_FORMAT = click.option(
     show_default=True,
     help="JSON lines for log collectors, or plain lines for a terminal.",
 )
+HOST = click.option(
+    "--host", help="The address to listen on.  [default: HERALD_HOST, or 127.0.0.1]"
+)
+PORT = click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="The port to listen on.  [default: HERALD_PORT, or 8000]",
+)
 
 
 class Herald(click.Group):
@@ -44,14 +56,28 @@ class Herald(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (DatabaseUnreachable, EmbeddedUnavailable, SettingInvalid) as error:
+        except (DatabaseUnreachable, EmbeddedUnavailable, SettingInvalid, StaleState) as error:
             raise click.ClickException(str(error)) from error
         except DomainError as error:
             raise click.ClickException(error.message) from error
 
 
+def _environ() -> dict[str, str]:
+    """The environment, completed from the `herald up` running in this project, if any."""
+    return with_local_state(os.environ, Path.cwd())
+
+
 def _settings() -> Settings:
-    return load_settings(os.environ)
+    return load_settings(_environ())
+
+
+def _listen_on(environ: dict[str, str], host: str | None, port: int | None) -> dict[str, str]:
+    """--host and --port win over HERALD_HOST and HERALD_PORT."""
+    return (
+        environ
+        | ({"HERALD_HOST": host} if host else {})
+        | ({"HERALD_PORT": str(port)} if port else {})
+    )
 
 
 def _with_connection(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
@@ -75,11 +101,13 @@ def _migrate() -> None:
 @click.group(
     cls=Herald, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
+@click.version_option(package_name="herald", message="herald %(version)s")
 def main() -> None:
     """Herald: incident updates, status pages and subscriber notifications.
 
     Configured by environment variables (DATABASE_URL, REDIS_URL, SECRET_KEY, ...; see the
-    README). Start with `herald up`.
+    README). Start with `herald up`: while it runs, the other commands, run in this project,
+    use its services unless DATABASE_URL or REDIS_URL is set.
     """
 
 
@@ -98,18 +126,36 @@ def main() -> None:
     show_default=True,
     help="The API's and the worker's logs, on this terminal.",
 )
-def up(data_dir: Path, log_format: str) -> None:
+@HOST
+@PORT
+def up(data_dir: Path, log_format: str, host: str | None, port: int | None) -> None:
     """Run everything on this machine until Ctrl-C: the API, the status pages and the worker.
 
     Uses PostgreSQL and Redis from DATABASE_URL and REDIS_URL, or on their default local ports;
     where neither is set nor answering (or with HERALD_EMBEDDED=1), starts embedded ones with
-    their data under --data-dir. Seeds a demo organization once, and prints its status page and
-    a fresh API key for it (the previous demo key is revoked).
+    their data under --data-dir. Catches the mail sent and shows it here (unless SMTP_URL is
+    set); lets webhooks reach private addresses while it listens on loopback only. Seeds a demo
+    organization once, and prints its status page and a fresh API key for it (the previous demo
+    key is revoked). While it runs, the other commands, run in this project, use its services.
     """
     # Imported here, like the server and the worker below: a command loads what it runs.
     from app.up import up as run_up
 
-    run_up(os.environ, data_dir, log_format)
+    run_up(_listen_on(dict(os.environ), host, port), data_dir, log_format)
+
+
+@main.command()
+def env() -> None:
+    """Print `export` lines for the services of the `herald up` running in this project.
+
+    For programs other than `herald`: `eval "$(uv run herald env)"`.
+    """
+    path = find_state(Path.cwd())
+    if path is None:
+        raise click.ClickException(
+            "no `herald up` runs in this project: start it (it writes .herald/state.json)"
+        )
+    click.echo("\n".join(export_lines(live_state(path))))
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -127,14 +173,16 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 @main.command()
 @LOG_FORMAT
-def serve(log_format: str) -> None:
-    """Migrate, then serve the API and the status pages on HERALD_HOST:HERALD_PORT."""
+@HOST
+@PORT
+def serve(log_format: str, host: str | None, port: int | None) -> None:
+    """Migrate, then serve the API and the status pages on --host and --port."""
     import uvicorn
 
     from app.api.app import create_app
 
     configure_logging(log_format)
-    settings = _settings()
+    settings = load_settings(_listen_on(_environ(), host, port))
     _migrate()
     uvicorn.run(create_app(settings), **server_options(settings))
 
@@ -189,7 +237,11 @@ def api_key() -> None:
 
 
 @api_key.command("create")
-@click.option("--org", required=True, help="Organization slug; created if new.")
+@click.option(
+    "--org",
+    required=True,
+    help="Organization slug (lowercase letters and digits, single hyphens); created if new.",
+)
 @click.option("--name", required=True, help="The member the key acts as; created if new.")
 @click.option(
     "--scope",
@@ -200,6 +252,13 @@ def api_key() -> None:
 )
 def create_key(org: str, name: str, scopes: tuple[str, ...]) -> None:
     """Create a key and print it; it is shown only this once (stored as a hash)."""
+    try:
+        msgspec.convert(org, Slug)  # the rule of status page slugs
+    except msgspec.ValidationError as error:
+        raise click.ClickException(
+            f"--org {org!r} is not a slug: use lowercase letters a-z and digits 0-9, in words"
+            " joined by single hyphens, at most 63 characters (such as acme-corp)"
+        ) from error
 
     async def create(conn: asyncpg.Connection) -> str:
         return await create_api_key(conn, org, name, scopes or SCOPES)

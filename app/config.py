@@ -132,10 +132,10 @@ def _old_keys(environ: Mapping[str, str]) -> tuple[str, ...]:
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     return Settings(
-        database_url=environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
-        redis_url=environ.get("REDIS_URL", DEFAULT_REDIS_URL),
+        database_url=_url(environ, "DATABASE_URL", DEFAULT_DATABASE_URL, DATABASE_URL_FORM),
+        redis_url=_url(environ, "REDIS_URL", DEFAULT_REDIS_URL, REDIS_URL_FORM),
         host=environ.get("HERALD_HOST", "127.0.0.1"),
-        port=int(environ.get("HERALD_PORT", "8000")),
+        port=_port(environ.get("HERALD_PORT", "8000")),
         rate_limit_per_minute=int(environ.get("RATE_LIMIT_PER_MINUTE", "1200")),
         secret_key=environ.get("SECRET_KEY") or None,
         public_url=public_url(environ.get("PUBLIC_URL")),
@@ -148,3 +148,29 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         trusted_proxies=_networks(environ.get("TRUSTED_PROXIES")),
         secret_keys_old=_old_keys(environ),
     )
+
+
+# What a newcomer gets wrong in the environment is named, with the form expected, before any
+# connection is tried (asyncpg's own messages name neither the variable nor the form).
+DATABASE_URL_FORM = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+REDIS_URL_FORM = "redis://HOST[:PORT][/DB] (or rediss:// for TLS)"
+_SCHEMES = {"DATABASE_URL": ("postgresql", "postgres"), "REDIS_URL": ("redis", "rediss", "unix")}
+
+
+def _url(environ: Mapping[str, str], name: str, default: str, form: str) -> str:
+    value = environ.get(name) or default
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        valid = parts.scheme in _SCHEMES[name] and bool(parts.netloc or parts.path)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise SettingInvalid(f"{name} is not a valid URL; expected {form}")
+    return value
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingInvalid(f"HERALD_PORT must be a port number from 1 to 65535, not {value!r}")
+    return int(value)

