@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pytest
 
-from tests.browser.conftest import CHROMIUM
 from tests.conftest import KeyMaker
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser
+    from playwright.async_api import Browser, Expect
 
-async_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason=f"chromium is not installed at {CHROMIUM}"
-)
 
 # Outside the repository: a look at the page for people, not a file for the suite to compare.
 SCREENSHOT = "/tmp/status_page.png"
@@ -69,10 +62,9 @@ async def publish_an_incident(base_url: str, headers: dict[str, str]) -> str:
 
 
 async def test_a_visitor_sees_the_public_update_rendered_inert_and_nothing_internal(
-    browser: Browser, live_server: str, make_key: KeyMaker
+    browser: Browser, expect: Expect, live_server: str, make_key: KeyMaker
 ) -> None:
     incident_id = await publish_an_incident(live_server, await make_key())
-    expect = async_api.expect
 
     desktop = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await desktop.new_page()
