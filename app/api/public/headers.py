@@ -19,8 +19,9 @@ PUBLIC_PREFIX = "/status/"
 # site fetches. Not the HTML pages, their forms or the token pages, and never the API: those
 # answer no other origin, so a script elsewhere cannot read or drive them through a visitor.
 CROSS_ORIGIN_READABLE = re.compile(r"/status/[^/]+/(?:api/v2/.+\.json|history\.(?:atom|rss))")
-# Everything there is public and the same for every reader, so any origin may read it, and no
-# credentials are ever allowed: a browser sends none along. Constant, so caches need no Vary.
+# Everything there is public and the same for every reader, so any origin may read it. No
+# credentials are allowed: with "*", a browser hands a script no answer to a request that
+# carried cookies. Constant, so caches need no Vary: Origin.
 CROSS_ORIGIN = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, OPTIONS",
