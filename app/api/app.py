@@ -19,6 +19,7 @@ from app.api.metrics import Metrics, counted, metrics_endpoint, metrics_middlewa
 from app.api.openapi import document_api
 from app.api.public.assets import assets_router
 from app.api.public.headers import security_headers
+from app.api.public.not_found import html_not_found
 from app.api.public.pages import RenderedCache, StatusPageSurfaces
 from app.api.public.subscriptions import subscriptions_router
 from app.api.public.templating import template_config
@@ -99,7 +100,7 @@ def create_app(settings: Settings) -> Litestar:
             security_headers(settings.public_base),
         ],
         request_max_body_size=MAX_BODY_BYTES,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=html_not_found(EXCEPTION_HANDLERS),
         # Logging is the process's business (`herald serve` sets it up), not the app's.
         logging_config=None,
         template_config=template_config(settings.public_base),

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import pytest
-
-from tests.browser.conftest import CHROMIUM
 from tests.conftest import KeyMaker
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Route
+    from playwright.async_api import Browser, Expect, Route
 
-async_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason=f"chromium is not installed at {CHROMIUM}"
-)
 
 # Outside the repository: a look at the page for people, not a file for the suite to compare.
 SCREENSHOT = "/tmp/schema_page.png"
 
 
 async def test_the_reference_renders_offline_and_tries_a_call_with_a_key(
-    browser: Browser, live_server: str, make_key: KeyMaker
+    browser: Browser, expect: Expect, live_server: str, make_key: KeyMaker
 ) -> None:
     key = (await make_key())["Authorization"].removeprefix("Bearer ")
     here = urlsplit(live_server).netloc
@@ -45,7 +37,6 @@ async def test_the_reference_renders_offline_and_tries_a_call_with_a_key(
     page.on("pageerror", lambda error: page_errors.append(error))
     response = await page.goto(f"{live_server}/schema")
     assert response is not None and response.status == 200
-    expect = async_api.expect
 
     await expect(page.get_by_text("Open an incident", exact=True)).to_be_visible()
     await expect(page.get_by_text("List components", exact=True)).to_be_visible()

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pytest
 
-from tests.browser.conftest import CHROMIUM
 from tests.conftest import KeyMaker
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser
+    from playwright.async_api import Browser, Expect
 
-async_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason=f"chromium is not installed at {CHROMIUM}"
-)
 
 # Outside the repository: a look at the page for people, not a file for the suite to compare.
 SCREENSHOT = "/tmp/status_page.png"
@@ -69,10 +62,9 @@ async def publish_an_incident(base_url: str, headers: dict[str, str]) -> str:
 
 
 async def test_a_visitor_sees_the_public_update_rendered_inert_and_nothing_internal(
-    browser: Browser, live_server: str, make_key: KeyMaker
+    browser: Browser, expect: Expect, live_server: str, make_key: KeyMaker
 ) -> None:
     incident_id = await publish_an_incident(live_server, await make_key())
-    expect = async_api.expect
 
     desktop = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await desktop.new_page()
@@ -117,3 +109,26 @@ async def test_a_visitor_sees_the_public_update_rendered_inert_and_nothing_inter
     await expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     await page.screenshot(path=SCREENSHOT_MOBILE, full_page=True)
+
+
+async def test_an_address_with_nothing_there_shows_a_page(
+    browser: Browser, expect: Expect, live_server: str
+) -> None:
+    page = await (await browser.new_context()).new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+
+    response = await page.goto(f"{live_server}/")
+    assert response is not None and response.status == 404
+    await expect(page.get_by_role("heading", name="Herald")).to_be_visible()
+    await expect(page.get_by_role("link", name="API reference")).to_have_attribute(
+        "href", "/schema"
+    )
+
+    response = await page.goto(f"{live_server}/status/nope")
+    assert response is not None and response.status == 404
+    await expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    # Styled by its stylesheet, under the public pages' policy.
+    main = page.locator("main")
+    assert await main.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
+    assert not [text for text in console if "Content Security Policy" in text]

@@ -42,6 +42,8 @@ CACHE_SIZE = 512
 
 Build = Callable[["Snapshot"], Awaitable[bytes]]
 
+# Litestar adds "; charset=utf-8" to every text/ type itself.
+HTML = "text/html"
 ATOM = "application/atom+xml"
 RSS = "application/rss+xml"
 
@@ -208,9 +210,9 @@ async def build_html(snapshot: Snapshot) -> bytes:
 class StatusPageSurfaces(Controller):
     path = "/status/{slug:str}"
 
-    @get("/", media_type="text/html")
+    @get("/", media_type=HTML)
     async def html(self, request: Request, slug: FromPath[str]) -> Response:
-        return await _serve(request, slug, "html", "text/html; charset=utf-8", build_html)
+        return await _serve(request, slug, "html", HTML, build_html)
 
     @get("/api/v2/summary.json")
     async def summary(self, request: Request, slug: FromPath[str]) -> Response:
