@@ -13,8 +13,8 @@ import msgspec
 
 from app.api.public.statuspage_json import components_json, incident_json
 from app.api.v1.schemas import iso_ms
+from app.domain.public_page import PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
-from app.store.public_reads import PublicIncident, PublicPage
 
 
 def encoded_incident(

@@ -11,13 +11,13 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from app.domain.catalog import StatusPage
 from app.domain.events import UpdateRedacted
 from app.domain.incident import Incident, fold
 from app.domain.notifications import through_update
+from app.domain.public_page import PublicEntry, PublicIncident
 from app.domain.timeline import first_public_update_at, public_timeline
-from app.store.catalog import StatusPage
 from app.store.event_store import read_stream
-from app.store.public_reads import PublicEntry, PublicIncident
 
 
 class Notice(msgspec.Struct, frozen=True, kw_only=True):

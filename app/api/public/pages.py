@@ -26,10 +26,10 @@ from app.api.public.statuspage_json import (
     page_json,
     status_json,
 )
+from app.domain.catalog import StatusPage
+from app.domain.public_page import PublicPage
 from app.domain.uptime import daily_minutes
-from app.store.catalog import StatusPage
 from app.store.public_reads import (
-    PublicPage,
     component_history,
     load_public_page,
     page_incidents,

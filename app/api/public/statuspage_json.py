@@ -10,9 +10,9 @@ from typing import Any
 
 from app.api.public.templating import REDACTED_NOTICE, STATUS_LABELS
 from app.api.v1.schemas import iso_ms
+from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
 from app.domain.values import ComponentState
-from app.store.public_reads import PublicComponent, PublicEntry, PublicIncident, PublicPage
 
 # Statuspage has no "full_outage": its worst component status is "major_outage".
 COMPONENT_STATUS: dict[ComponentState, str] = {

@@ -8,9 +8,9 @@ from uuid import UUID
 
 import msgspec
 
+from app.domain.catalog import Component, StatusPage
 from app.domain.values import ComponentState, ComponentStatus, IncidentStatus, Severity, Visibility
 from app.store.audit import AuditEntry
-from app.store.catalog import Component, StatusPage
 from app.store.incident_reads import IncidentView, UpdateView
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
