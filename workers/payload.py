@@ -11,10 +11,10 @@ from typing import Any
 
 import msgspec
 
-from app.api.public.statuspage_json import components_json, incident_json
-from app.api.v1.schemas import iso_ms
 from app.domain.public_page import PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
+from app.present.statuspage import components_json, incident_json
+from app.present.times import iso_ms
 
 
 def encoded_incident(

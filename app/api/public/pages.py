@@ -20,15 +20,15 @@ from litestar.params import FromPath
 from app.api.errors import NotFound
 from app.api.public.conditional import http_date, last_modified, not_modified
 from app.api.public.feeds import history_feed
-from app.api.public.statuspage_json import (
+from app.domain.catalog import StatusPage
+from app.domain.public_page import PublicPage
+from app.domain.uptime import daily_minutes
+from app.present.statuspage import (
     components_json,
     incident_json,
     page_json,
     status_json,
 )
-from app.domain.catalog import StatusPage
-from app.domain.public_page import PublicPage
-from app.domain.uptime import daily_minutes
 from app.store.public_reads import (
     component_history,
     load_public_page,

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.api.public.templating import REDACTED_NOTICE, STATUS_LABELS
-from app.api.v1.schemas import iso_ms
 from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
 from app.domain.values import ComponentState
+from app.present.labels import REDACTED_NOTICE, STATUS_LABELS
+from app.present.times import iso_ms
 
 # Statuspage has no "full_outage": its worst component status is "major_outage".
 COMPONENT_STATUS: dict[ComponentState, str] = {
