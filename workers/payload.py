@@ -13,7 +13,7 @@ import msgspec
 
 from app.domain.public_page import PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
-from app.present.statuspage import components_json, incident_json
+from app.present.statuspage import components_json, incidents_json
 from app.present.times import iso_ms
 
 
@@ -23,8 +23,8 @@ def encoded_incident(
     history: dict[Any, list[ComponentInterval]],
     page_url: str,
 ) -> msgspec.Raw:
-    components = {item["id"]: item for item in components_json(view, history)}
-    return msgspec.Raw(msgspec.json.encode(incident_json(view, incident, page_url, components)))
+    [document] = incidents_json(view, [incident], page_url, components_json(view, history))
+    return msgspec.Raw(msgspec.json.encode(document))
 
 
 def webhook_body(

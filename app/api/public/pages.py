@@ -25,7 +25,7 @@ from app.domain.public_page import PublicPage
 from app.domain.uptime import daily_minutes
 from app.present.statuspage import (
     components_json,
-    incident_json,
+    incidents_json,
     page_json,
     status_json,
 )
@@ -117,13 +117,13 @@ async def _components(snapshot: Snapshot, view: PublicPage) -> list[dict[str, An
 
 async def _incidents_json(snapshot: Snapshot, *, open_only: bool) -> dict[str, Any]:
     view = await _view(snapshot)
-    components = {c["id"]: c for c in await _components(snapshot, view)}
+    components = await _components(snapshot, view)
     incidents = await page_incidents(
         snapshot.request.app.state.pool, snapshot.page, open_only=open_only
     )
     return {
         "page": page_json(view, snapshot.url),
-        "incidents": [incident_json(view, i, snapshot.url, components) for i in incidents],
+        "incidents": incidents_json(view, incidents, snapshot.url, components),
     }
 
 
@@ -134,13 +134,12 @@ def _json(value: Any) -> bytes:
 async def build_summary(snapshot: Snapshot) -> bytes:
     view = await _view(snapshot)
     components = await _components(snapshot, view)
-    by_id = {c["id"]: c for c in components}
     incidents = await page_incidents(snapshot.request.app.state.pool, snapshot.page, open_only=True)
     return _json(
         {
             "page": page_json(view, snapshot.url),
             "components": components,
-            "incidents": [incident_json(view, i, snapshot.url, by_id) for i in incidents],
+            "incidents": incidents_json(view, incidents, snapshot.url, components),
             "scheduled_maintenances": [],
             "status": status_json(view),
         }
