@@ -15,7 +15,7 @@ import msgspec
 from app.domain.commands import Command, EditIncident, OpenIncident, PostUpdate, RedactUpdate
 from app.domain.decide import decide
 from app.domain.events import UpdatePosted, UpdateRedacted
-from app.domain.incident import Incident, State, evolve, initial_state
+from app.domain.incident import Incident, evolve, fold
 from app.store.bodies import erase_body, save_body
 from app.store.catalog import check_components_exist, published_component_ids
 from app.store.event_store import EventMetadata, RecordedEvent, append, lock_stream, read_stream
@@ -26,13 +26,6 @@ class Handled(msgspec.Struct, frozen=True, kw_only=True):
     incident: Incident
     version: int
     recorded: list[RecordedEvent]
-
-
-def fold(history: list[RecordedEvent]) -> State:
-    state = initial_state()
-    for item in history:
-        state = evolve(state, item.event)
-    return state
 
 
 async def _with_facts(conn: asyncpg.Connection, command: Command, organization_id: UUID) -> Command:
@@ -62,7 +55,7 @@ async def handle(
     async with nullcontext() if conn.is_in_transaction() else conn.transaction():
         await lock_stream(conn, command.incident_id)
         history = await read_stream(conn, command.incident_id)
-        state = fold(history)
+        state = fold(item.event for item in history)
         if state is not None and state.organization_id != organization_id:
             state = None  # another organization's incident does not exist for this caller
         command = await _with_facts(conn, command, organization_id)

@@ -9,9 +9,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.config import Settings
+from app.queues import QUEUE
 from app.store.operations import deliveries_by_status, dispatcher_lag
 from app.store.pool import DatabaseUnreachable, connect, where
-from workers.sweeper import QUEUE
 
 REDIS_TIMEOUT = 2.0
 

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import asyncpg
 import msgspec
 
-from app.api.public.templating import REDACTED_NOTICE
 from app.domain.events import Event
+from app.present.labels import REDACTED_NOTICE
 from app.store.codec import decode_event
 from app.store.rebuild import PROJECTION_TABLES, rebuild_projections
 from bench.soak_load import MARKER

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from functools import reduce
 
 import asyncpg
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
 from app.domain.events import UpdatePosted, UpdateRedacted
-from app.domain.incident import evolve, initial_state
+from app.domain.incident import fold
 from app.domain.notifications import notifies, through_update
 from app.store.codec import decode_event
 from app.store.deliveries import (
@@ -73,7 +72,7 @@ async def _fan_out(conn: asyncpg.Connection, logged: LoggedEvent, max_attempts: 
     if any(isinstance(e, UpdateRedacted) and e.update_id == posted.update_id for e in history):
         return  # taken back before anyone was told
     # The incident as this update left it decides who hears of it, however late we are.
-    incident = reduce(evolve, through_update(history, posted.update_id), initial_state())
+    incident = fold(through_update(history, posted.update_id))
     assert incident is not None
     await create_update_deliveries(
         conn,

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from app.crypto import Keys
-from app.store.catalog import StatusPage
+from app.domain.catalog import StatusPage
 
 CONFIRMATION_LIFETIME = timedelta(hours=48)
 

@@ -8,11 +8,12 @@ from html import escape
 
 from markupsafe import Markup
 
-from app.api.public.markdown import render_markdown
-from app.api.public.templating import STATUS_LABELS, utc
-from app.store.catalog import StatusPage
+from app.domain.catalog import StatusPage
+from app.domain.public_page import PublicPage
+from app.present.labels import STATUS_LABELS
+from app.present.markdown import render_markdown
+from app.present.times import utc
 from app.store.notices import Notice
-from app.store.public_reads import PublicPage
 from workers.links import CONFIRMATION_LIFETIME
 
 

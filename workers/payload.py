@@ -11,10 +11,10 @@ from typing import Any
 
 import msgspec
 
-from app.api.public.statuspage_json import components_json, incident_json
-from app.api.v1.schemas import iso_ms
+from app.domain.public_page import PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
-from app.store.public_reads import PublicIncident, PublicPage
+from app.present.statuspage import components_json, incidents_json
+from app.present.times import iso_ms
 
 
 def encoded_incident(
@@ -23,8 +23,8 @@ def encoded_incident(
     history: dict[Any, list[ComponentInterval]],
     page_url: str,
 ) -> msgspec.Raw:
-    components = {item["id"]: item for item in components_json(view, history)}
-    return msgspec.Raw(msgspec.json.encode(incident_json(view, incident, page_url, components)))
+    [document] = incidents_json(view, [incident], page_url, components_json(view, history))
+    return msgspec.Raw(msgspec.json.encode(document))
 
 
 def webhook_body(

@@ -13,10 +13,10 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError, TimeoutError
 
 from app.config import Settings
+from app.queues import JOB, QUEUE
 from workers.context import Context
 from workers.delivery.job import deliver
 from workers.housekeeping import expire_idempotency_keys, forget_unconfirmed_signups
-from workers.sweeper import JOB, QUEUE
 
 # arq's default of 0.5 s between polls caps a worker at max_jobs jobs per half second; a short
 # delay costs one cheap ZRANGEBYSCORE per poll and lets a fan-out run as fast as jobs finish.

@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 import asyncpg
 from arq.connections import ArqRedis
 
+from app.queues import JOB, QUEUE
 from app.store.delivery_jobs import Due, release_waiting, take_due, unmark_enqueued
 
-JOB = "deliver"
-QUEUE = "herald:deliveries"  # not arq's default, so a Redis shared with other arq apps is fine
 ENQUEUE_LOCK_KEY = 0x6865_7261_6C64_02
 TAKE_AT_ONCE = 5000
 

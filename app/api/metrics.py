@@ -30,8 +30,8 @@ from redis.exceptions import RedisError
 from app.api.errors import NotAuthorized
 from app.api.refreshed import Refreshed
 from app.config import Settings
+from app.queues import QUEUE
 from app.store.operations import DispatcherLag, deliveries_by_status, dispatcher_lag
-from workers.sweeper import QUEUE
 
 
 class Metrics:

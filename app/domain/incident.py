@@ -1,8 +1,10 @@
-"""Incident state and `evolve`, the fold of its events."""
+"""Incident state, `evolve` (one event applied) and `fold` (a stream applied)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import reduce
 from typing import assert_never
 from uuid import UUID
 
@@ -128,3 +130,8 @@ def evolve(state: State, event: Event) -> State:
             )
         case _:
             assert_never(event)
+
+
+def fold(events: Iterable[Event]) -> State:
+    """The state a stream's events leave behind, applied in order from `initial_state()`."""
+    return reduce(evolve, events, initial_state())

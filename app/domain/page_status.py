@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Literal
+from uuid import UUID
+
+import msgspec
 
 from app.domain.values import ComponentState, Severity
 
@@ -25,6 +28,13 @@ DESCRIPTIONS: dict[Indicator, str] = {
     "major": "Partial System Outage",
     "critical": "Major Service Outage",
 }
+
+
+class PageStatus(msgspec.Struct, frozen=True, kw_only=True):
+    indicator: Indicator
+    description: str
+    # Every component of the page, in the page's order, with its derived status.
+    components: tuple[tuple[UUID, ComponentState], ...]
 
 
 def worst_component_state(states: Iterable[ComponentState]) -> ComponentState:

@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
 
+from app.domain.catalog import Component, StatusPage
 from app.domain.errors import DomainError
 from app.ids import new_id
-
-
-class Component(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    organization_id: UUID
-    name: str
-    description: str | None
-    created_at: datetime
-
-
-class StatusPage(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    organization_id: UUID
-    name: str
-    slug: str
-    component_ids: tuple[UUID, ...]
-    published: bool
-    created_at: datetime
-    updated_at: datetime
 
 
 def page_from_row(row: Mapping[str, Any]) -> StatusPage:

@@ -6,19 +6,18 @@ news), while the bodies come from update_bodies as they are now: a redacted one 
 
 from __future__ import annotations
 
-from functools import reduce
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
+from app.domain.catalog import StatusPage
 from app.domain.events import UpdateRedacted
-from app.domain.incident import Incident, evolve, initial_state
+from app.domain.incident import Incident, fold
 from app.domain.notifications import through_update
+from app.domain.public_page import PublicEntry, PublicIncident
 from app.domain.timeline import first_public_update_at, public_timeline
-from app.store.catalog import StatusPage
 from app.store.event_store import read_stream
-from app.store.public_reads import PublicEntry, PublicIncident
 
 
 class Notice(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,7 +40,7 @@ async def load_notice(
     """None when the update is not a public one with a body any more: it was redacted."""
     history = [item.event for item in await read_stream(conn, incident_id)]
     events = through_update(history, update_id)
-    incident = reduce(evolve, events, initial_state())
+    incident = fold(events)
     published_at = first_public_update_at(events)
     if incident is None or published_at is None:
         return None

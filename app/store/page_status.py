@@ -5,23 +5,15 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
-import msgspec
 
 from app.domain.page_status import (
     DESCRIPTIONS,
-    Indicator,
+    PageStatus,
     page_indicator,
     worst_component_state,
 )
 from app.domain.values import ComponentState, Severity
 from app.store.codec import decode_component_statuses
-
-
-class PageStatus(msgspec.Struct, frozen=True, kw_only=True):
-    indicator: Indicator
-    description: str
-    # Every component of the page, in the page's order, with its derived status.
-    components: tuple[tuple[UUID, ComponentState], ...]
 
 
 async def page_status(

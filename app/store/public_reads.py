@@ -9,48 +9,13 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from app.domain.catalog import StatusPage
+from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval, TimelineEntry
-from app.domain.values import ComponentState, IncidentStatus, Severity
-from app.store.catalog import StatusPage, page_from_row
-from app.store.page_status import PageStatus, page_status
+from app.store.catalog import page_from_row
+from app.store.page_status import page_status
 
 _timeline_decoder = msgspec.json.Decoder(list[TimelineEntry])
-
-
-class PublicComponent(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    name: str
-    description: str | None
-    position: int  # 1-based, in the page's order
-    status: ComponentState
-    created_at: datetime
-
-
-class PublicEntry(msgspec.Struct, frozen=True, kw_only=True):
-    entry: TimelineEntry
-    body: str | None  # None for a transition row or a redacted update
-
-
-class PublicIncident(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    title: str
-    severity: Severity
-    status: IncidentStatus
-    opened_at: datetime
-    published_at: datetime
-    resolved_at: datetime | None
-    component_ids: tuple[UUID, ...]  # those shown on this page
-    entries: tuple[PublicEntry, ...]  # oldest first
-
-    @property
-    def updated_at(self) -> datetime:
-        return self.entries[-1].entry.at if self.entries else self.published_at
-
-
-class PublicPage(msgspec.Struct, frozen=True, kw_only=True):
-    page: StatusPage
-    status: PageStatus
-    components: tuple[PublicComponent, ...]
 
 
 async def find_published_page(

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from app.handle import fold
+from app.domain.incident import fold
 from app.store.codec import decode_event
 from app.store.event_store import RecordedEvent
 from app.store.migrate import SCHEMA_PATH
@@ -49,9 +49,9 @@ async def _replay(conn: asyncpg.Connection, stream_ids: list[UUID]) -> int:
         )
     projected = []
     for history in streams.values():
-        incident = fold(history)
-        assert incident is not None
         events = [item.event for item in history]
+        incident = fold(events)
+        assert incident is not None
         projected.append(rows_for(incident, history[-1].version, events, events))
     await copy_projected(conn, projected)
     return len(rows)

@@ -9,9 +9,9 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from app.domain.catalog import StatusPage
 from app.domain.errors import DomainError
 from app.ids import new_id
-from app.store.catalog import StatusPage
 from app.store.deliveries import cancel_pending_of_subscriber
 
 Channel = Literal["webhook", "email"]

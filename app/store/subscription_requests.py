@@ -15,7 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
-from app.store.catalog import StatusPage
+from app.domain.catalog import StatusPage
 from app.store.deliveries import create_confirmation
 from app.store.subscribers import check_components_on_page, create_subscriber, find_active
 

@@ -16,9 +16,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from app.api.app import create_app
-from app.api.public.markdown import render_markdown
 from app.config import Settings
 from app.crypto import Keys
+from app.present.markdown import render_markdown
 from tests.api.conftest import Org, open_incident
 from tests.api.test_status_page import SURFACES, post
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
 
 import pytest
 
@@ -11,14 +10,9 @@ from app.domain.commands import Command
 from app.domain.decide import decide
 from app.domain.errors import DomainError, FieldPath
 from app.domain.events import Event
-from app.domain.incident import State, evolve, initial_state
+from app.domain.incident import State, fold
 
 _ANY_FIELD = object()
-
-
-def fold(*events: Event) -> State:
-    """The state a stream of these events leaves behind, starting from `initial_state()`."""
-    return reduce(evolve, events, initial_state())
 
 
 def given(*events: Event) -> Given:
@@ -30,7 +24,7 @@ class Given:
     events: tuple[Event, ...]
 
     def when(self, command: Command) -> When:
-        return When(fold(*self.events), command)
+        return When(fold(self.events), command)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ import msgspec
 import pytest
 
 from app.domain.events import ComponentStatusesChanged
+from app.domain.incident import fold
 
 from .examples import (
     API,
@@ -19,7 +20,7 @@ from .examples import (
     status_changed,
     update_posted,
 )
-from .spec import fold, given
+from .spec import given
 
 
 def test_public_update_with_a_body():
@@ -80,7 +81,7 @@ def test_resolving_returns_every_affected_component_to_operational():
 def test_resolving_leaves_a_resolved_incident_with_operational_components():
     history = [opened(), components_changed(UPDATE_1, 5, cs(DB, "full_outage"))]
     events = given(*history).when(post(status_change="resolved")).decided()
-    state = fold(*history, *events)
+    state = fold([*history, *events])
     assert state.status == "resolved"
     assert state.resolved_at == NOW
     assert state.component_statuses == (cs(API, "operational"), cs(DB, "operational"))

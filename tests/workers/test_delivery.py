@@ -60,6 +60,9 @@ async def test_fan_out_reaches_every_subscriber_once_signed_and_in_statuspage_sh
     assert [u["id"] for u in pushed["incident_updates"]] == [update["id"]]
     assert pushed["incident_updates"][0]["body"] == INVESTIGATING
     assert pushed["incident_updates"][0]["status"] == "investigating"
+    # The webhook carries the very incident document the public API serves.
+    served = (await client.get("/status/acme/api/v2/incidents.json")).json()["incidents"]
+    assert [pushed] == served
 
     mail = mailbox.to("reader0@example.com")[0]
     assert mail["Subject"] == f"[Acme] Investigating: {incident['title']}"

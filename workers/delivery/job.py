@@ -26,11 +26,13 @@ import asyncpg
 import msgspec
 
 from app.crypto import SecretUnreadable
+from app.domain.catalog import StatusPage
 from app.domain.notifications import Attempt, after_attempt
-from app.store.catalog import StatusPage, get_status_page
+from app.domain.public_page import PublicPage
+from app.store.catalog import get_status_page
 from app.store.delivery_jobs import Claimed, Settled, claim, settle
 from app.store.notices import Notice, load_notice
-from app.store.public_reads import PublicPage, component_history, load_public_page
+from app.store.public_reads import component_history, load_public_page
 from workers.context import Context
 from workers.delivery.email import send_mails
 from workers.delivery.webhook import post_webhook

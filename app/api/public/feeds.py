@@ -7,9 +7,9 @@ import re
 from feedgen.feed import FeedGenerator
 from markupsafe import escape
 
-from app.api.public.markdown import render_markdown
-from app.api.public.templating import REDACTED_NOTICE
-from app.store.public_reads import PublicIncident, PublicPage
+from app.domain.public_page import PublicIncident, PublicPage
+from app.present.labels import REDACTED_NOTICE
+from app.present.markdown import render_markdown
 
 # XML 1.0 cannot carry most control characters: one in a title or a body would make the
 # whole feed unbuildable, so each becomes U+FFFD, as a browser shows it on the HTML page.

@@ -20,16 +20,16 @@ from litestar.params import FromPath
 from app.api.errors import NotFound
 from app.api.public.conditional import http_date, last_modified, not_modified
 from app.api.public.feeds import history_feed
-from app.api.public.statuspage_json import (
+from app.domain.catalog import StatusPage
+from app.domain.public_page import PublicPage
+from app.domain.uptime import daily_minutes
+from app.present.statuspage import (
     components_json,
-    incident_json,
+    incidents_json,
     page_json,
     status_json,
 )
-from app.domain.uptime import daily_minutes
-from app.store.catalog import StatusPage
 from app.store.public_reads import (
-    PublicPage,
     component_history,
     load_public_page,
     page_incidents,
@@ -119,13 +119,13 @@ async def _components(snapshot: Snapshot, view: PublicPage) -> list[dict[str, An
 
 async def _incidents_json(snapshot: Snapshot, *, open_only: bool) -> dict[str, Any]:
     view = await _view(snapshot)
-    components = {c["id"]: c for c in await _components(snapshot, view)}
+    components = await _components(snapshot, view)
     incidents = await page_incidents(
         snapshot.request.app.state.pool, snapshot.page, open_only=open_only
     )
     return {
         "page": page_json(view, snapshot.url),
-        "incidents": [incident_json(view, i, snapshot.url, components) for i in incidents],
+        "incidents": incidents_json(view, incidents, snapshot.url, components),
     }
 
 
@@ -136,13 +136,12 @@ def _json(value: Any) -> bytes:
 async def build_summary(snapshot: Snapshot) -> bytes:
     view = await _view(snapshot)
     components = await _components(snapshot, view)
-    by_id = {c["id"]: c for c in components}
     incidents = await page_incidents(snapshot.request.app.state.pool, snapshot.page, open_only=True)
     return _json(
         {
             "page": page_json(view, snapshot.url),
             "components": components,
-            "incidents": [incident_json(view, i, snapshot.url, by_id) for i in incidents],
+            "incidents": incidents_json(view, incidents, snapshot.url, components),
             "scheduled_maintenances": [],
             "status": status_json(view),
         }

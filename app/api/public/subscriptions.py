@@ -29,8 +29,9 @@ from app.api.v1.subscriber_schemas import check_address
 from app.api.v1.subscribers import notification_dependencies, require_keys
 from app.config import Settings
 from app.crypto import Keys, Purpose
+from app.domain.catalog import StatusPage
 from app.domain.errors import DomainError
-from app.store.catalog import StatusPage, get_status_page
+from app.store.catalog import get_status_page
 from app.store.public_reads import find_published_page
 from app.store.subscribers import (
     Subscriber,

@@ -22,20 +22,19 @@ from app.api.v1.schemas import (
     EditStatusPage,
     StatusPageOut,
 )
+from app.domain.catalog import Component, StatusPage
 from app.store import catalog
 from app.store.api_keys import Principal
 
 
-async def _status_page(request: Request, principal: Principal, page_id: UUID) -> catalog.StatusPage:
+async def _status_page(request: Request, principal: Principal, page_id: UUID) -> StatusPage:
     page = await catalog.get_status_page(request.app.state.pool, principal.organization_id, page_id)
     if page is None:
         raise NotFound("No status page with the given ID exists in your organization.")
     return page
 
 
-async def find_status_page(
-    request: Request, principal: Principal, page_id: str
-) -> catalog.StatusPage:
+async def find_status_page(request: Request, principal: Principal, page_id: str) -> StatusPage:
     return await _status_page(request, principal, parse_id(page_id, "status page"))
 
 
@@ -46,9 +45,7 @@ def _page_renderer(request: Request, principal: Principal) -> Render:
     return render
 
 
-async def find_component(
-    request: Request, principal: Principal, component_id: UUID
-) -> catalog.Component:
+async def find_component(request: Request, principal: Principal, component_id: UUID) -> Component:
     component = await catalog.get_component(
         request.app.state.pool, principal.organization_id, component_id
     )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 
+from app.domain.catalog import Component, StatusPage
 from app.domain.values import ComponentState, ComponentStatus, IncidentStatus, Severity, Visibility
+from app.present.times import iso_ms
 from app.store.audit import AuditEntry
-from app.store.catalog import Component, StatusPage
 from app.store.incident_reads import IncidentView, UpdateView
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
@@ -18,12 +18,6 @@ Description = Annotated[str, msgspec.Meta(max_length=2000)]
 # Lowercase words joined by single hyphens: safe in a URL, no case-folding surprises.
 Slug = Annotated[str, msgspec.Meta(max_length=63, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 ComponentIds = Annotated[list[UUID], msgspec.Meta(max_length=500)]
-
-
-def iso_ms(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and Z, as every time in the API is shown."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 class Input(msgspec.Struct, rename="camel", frozen=True, kw_only=True):

@@ -12,10 +12,11 @@ import msgspec
 
 from app.api.errors import RequestInvalid
 from app.api.text import has_control_or_space
-from app.api.v1.schemas import ComponentIds, Input, Output, iso_ms
+from app.api.v1.schemas import ComponentIds, Input, Output
 from app.domain.addresses import is_public
 from app.domain.email_address import normalized_address
 from app.domain.notifications import DeliveryStatus
+from app.present.times import iso_ms
 from app.store.deliveries import Delivery
 from app.store.subscribers import Subscriber
 

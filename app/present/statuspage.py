@@ -5,14 +5,15 @@ Fields with no meaning here are null or empty rather than invented.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from app.api.public.templating import REDACTED_NOTICE, STATUS_LABELS
-from app.api.v1.schemas import iso_ms
+from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
 from app.domain.values import ComponentState
-from app.store.public_reads import PublicComponent, PublicEntry, PublicIncident, PublicPage
+from app.present.labels import REDACTED_NOTICE, STATUS_LABELS
+from app.present.times import iso_ms
 
 # Statuspage has no "full_outage": its worst component status is "major_outage".
 COMPONENT_STATUS: dict[ComponentState, str] = {
@@ -82,13 +83,27 @@ def update_body(item: PublicEntry) -> str:
     return item.body or ""
 
 
-def incident_json(
+def incidents_json(
+    view: PublicPage,
+    incidents: Iterable[PublicIncident],
+    url: str,
+    components: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The incident document of the public API and of the webhooks alike.
+
+    `components` are the page's components as components_json shaped them: an incident lists
+    the very objects the page does.
+    """
+    by_id = {component["id"]: component for component in components}
+    return [_incident(view, incident, url, by_id) for incident in incidents]
+
+
+def _incident(
     view: PublicPage,
     incident: PublicIncident,
     url: str,
     components: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """`components` are the page's components as components_json shaped them, by id."""
     names = {component.id: component for component in view.components}
     monitoring = [e.entry.at for e in incident.entries if e.entry.status == "monitoring"]
     updates = []

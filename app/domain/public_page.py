@@ -1,0 +1,49 @@
+"""What a published status page shows: values the store reads and app/present renders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from app.domain.catalog import StatusPage
+from app.domain.page_status import PageStatus
+from app.domain.timeline import TimelineEntry
+from app.domain.values import ComponentState, IncidentStatus, Severity
+
+
+class PublicComponent(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    name: str
+    description: str | None
+    position: int  # 1-based, in the page's order
+    status: ComponentState
+    created_at: datetime
+
+
+class PublicEntry(msgspec.Struct, frozen=True, kw_only=True):
+    entry: TimelineEntry
+    body: str | None  # None for a transition row or a redacted update
+
+
+class PublicIncident(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    title: str
+    severity: Severity
+    status: IncidentStatus
+    opened_at: datetime
+    published_at: datetime
+    resolved_at: datetime | None
+    component_ids: tuple[UUID, ...]  # those shown on this page
+    entries: tuple[PublicEntry, ...]  # oldest first
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.entries[-1].entry.at if self.entries else self.published_at
+
+
+class PublicPage(msgspec.Struct, frozen=True, kw_only=True):
+    page: StatusPage
+    status: PageStatus
+    components: tuple[PublicComponent, ...]

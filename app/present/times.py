@@ -1,0 +1,16 @@
+"""How times are written: exact in documents, readable in pages and mails."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def iso_ms(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and Z, as every time in the API is shown."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def utc(moment: datetime) -> str:
+    """A time as people read it on a page or in a mail: "Nov 30, 2026 14:05 UTC"."""
+    return moment.strftime("%b %d, %Y %H:%M UTC")
