@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery
 
 from app.api.auth import SUBSCRIBERS
 from app.api.body import decode_json
-from app.api.errors import NotFound, RequestInvalid, parse_id
+from app.api.errors import NotConfigured, NotFound, RequestInvalid, parse_id
 from app.api.pagination import next_cursor, page_request
 from app.api.v1.catalog import find_status_page
 from app.api.v1.subscriber_schemas import (
@@ -35,7 +35,7 @@ STATUSES = get_args(DeliveryStatus)
 
 def require_keys(keys: Keys | None) -> Keys:
     if keys is None:
-        raise DomainError("not_configured", "SECRET_KEY is not set on this server.")
+        raise NotConfigured("SECRET_KEY is not set on this server.")
     return keys
 
 
