@@ -1,8 +1,9 @@
-"""One registry of error codes: every dialect answers every code by its own explicit mapping."""
+"""One registry of error codes, mapped explicitly by every dialect and by the API document."""
 
 from __future__ import annotations
 
 import pytest
+from litestar.testing import AsyncTestClient
 
 from app.api.compat import incidentio_errors, uptimeio_errors
 from app.api.v1 import errors as v1_errors
@@ -37,3 +38,24 @@ def test_a_code_outside_the_registry_cannot_be_raised() -> None:
 def test_every_rule_belongs_to_a_command() -> None:
     rules = {code for code, kind in CODES.items() if kind == "rule"}
     assert {code for codes in RULES_OF.values() for code in codes} == rules
+
+
+async def test_the_api_document_lists_what_each_dialect_answers_an_update(
+    client: AsyncTestClient,
+) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+
+    def said(path: str, status: int) -> str:
+        return paths[path]["post"]["responses"][str(status)]["description"]
+
+    incidentio = "/v2/status_page_incident_updates"
+    for code in RULES_OF["PostUpdate"]:
+        status, shown, _ = incidentio_errors.DOMAIN_ANSWERS[code]
+        assert f"`{shown}`" in said(incidentio, status), code
+    assert "`update_limit_reached`" in said(incidentio, 422)
+    assert "`write_conflict`" in said(incidentio, 409)
+
+    v1 = "/v1/incidents/{incident_id}/updates"
+    for code in set(RULES_OF["PostUpdate"]) - {"update_limit_reached"}:  # v1 caps nothing
+        assert f"`{code}`" in said(v1, 400), code
+    assert "`write_conflict`" in said(v1, 409) and "`idempotency_key_in_flight`" in said(v1, 409)
