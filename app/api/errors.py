@@ -83,6 +83,12 @@ class IdempotencyKeyInFlight(RequestError):
     code = "idempotency_key_in_flight"
 
 
+class NotConfigured(RequestError):
+    """The server lacks a setting this request needs (SECRET_KEY)."""
+
+    code = "not_configured"
+
+
 class RateLimited(RequestError):
     """The API key (named after its member) spent its budget of `limit` requests a minute."""
 

@@ -1,10 +1,13 @@
 """Idempotency-Key on every write (IETF httpapi draft, Stripe's practice).
 
 The key is scoped to the caller's organization; the fingerprint is method, path and body. The
-outcome (status and resource id, or a rule error) is stored in the same transaction as the
-write's effects, so a retry either finds it or runs the write itself. A retry with the same key
-and payload gets the resource rendered as it is now, marked `Idempotent-Replayed: true`.
-Failures that are not outcomes (401/403/404/422, 5xx, ...) store nothing, so a retry runs again.
+outcome (status and resource id, or the error of a refusing rule) is stored in the same
+transaction as the write's effects, so a retry either finds it or runs the write itself. A retry
+with the same key and payload gets the resource rendered as it is now, marked
+`Idempotent-Replayed: true`. Which errors are outcomes is decided by their kind, the same in every
+dialect: only a rule's refusal is stored and replayed, through the dialect's own error map
+whatever status that gives it. Anything else (a request refused before the command, a missing
+object, an invalid input, a conflict, 5xx) stores nothing, so a retry runs again.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import asyncpg
 from litestar import Request, Response
 
 from app.api.errors import IdempotencyKeyInFlight, IdempotencyKeyInvalid, IdempotencyKeyReused
-from app.api.v1.errors import is_rule_error
 from app.domain.errors import DomainError
 from app.store.api_keys import Principal
 from app.store.idempotency import Outcome, StoredError, find_outcome, lock_key, save_outcome
@@ -65,8 +67,9 @@ async def write_once(
                     fingerprint=fingerprint, status=status_code, resource_id=await work(conn)
                 )
             except DomainError as error:
-                if not is_rule_error(error):
+                if error.kind != "rule":
                     raise
+                # A dialect's error map, not this status, decides how a stored error is answered.
                 outcome = Outcome(fingerprint=fingerprint, status=400, error=StoredError.of(error))
             await save_outcome(conn, principal.organization_id, key, outcome)
         elif outcome.fingerprint != fingerprint:

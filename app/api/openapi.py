@@ -22,9 +22,12 @@ from litestar.openapi.spec import (
 )
 
 from app.api.compat.incidentio import CreateUpdateIn
+from app.api.compat.incidentio_errors import DOMAIN_ANSWERS as INCIDENTIO_ANSWERS
 from app.api.compat.uptimeio import AddUpdateIn
+from app.api.compat.uptimeio_errors import DOMAIN_ANSWERS as UPTIMEIO_ANSWERS
 from app.api.openapi_guide import HTTP_METHODS, annotate
 from app.api.public.subscriptions import SubscribeIn
+from app.api.v1.errors import DOMAIN_STATUS as V1_STATUS
 from app.api.v1.schemas import (
     CreateComponent,
     CreateIncident,
@@ -34,17 +37,15 @@ from app.api.v1.schemas import (
     PostUpdateIn,
 )
 from app.api.v1.subscriber_schemas import CreateSubscriber
+from app.domain.errors import RULES_OF
 
 Dialect = Literal["v1", "incidentio", "uptimeio"]
 
-RULES = (
-    "incident_resolved",
-    "update_must_carry_body_or_status_change",
-    "body_required_for_public",
-    "invalid_status_transition",
-    "component_statuses_on_resolve",
-    "no_public_surface",
-)
+# What a command on an incident may answer besides its rules, in the domain's codes.
+_INCIDENT_ERRORS = ("not_found", "write_conflict")
+_COMPONENT_ERRORS = ("component_not_affected", "duplicate_component")
+# v1 caps no incident's updates; incident.io promises a limit of 100.
+_V1_UPDATE_RULES = tuple(code for code in RULES_OF["PostUpdate"] if code != "update_limit_reached")
 COMMON = {
     401: ("not_authorized",),
     403: ("forbidden",),
@@ -55,6 +56,35 @@ COMMON = {
     429: ("rate_limited",),
     500: ("server_error",),
 }
+
+
+Errors = dict[int, tuple[str, ...]]
+
+
+def _merge(*maps: Errors) -> Errors:
+    """Codes by status from every map, each code once, in the order given."""
+    merged: dict[int, dict[str, None]] = {}
+    for errors in maps:
+        for status, codes in errors.items():
+            merged.setdefault(status, {}).update(dict.fromkeys(codes))
+    return {status: tuple(codes) for status, codes in merged.items()}
+
+
+def _answers(dialect: Dialect, *codes: str) -> Errors:
+    """Domain error codes as `dialect` answers them: by its own status and code."""
+    answered: list[Errors] = []
+    for code in codes:
+        match dialect:
+            case "v1":
+                status = V1_STATUS[code]
+                answered.append({status: ("validation_error" if status == 422 else code,)})
+            case "incidentio":
+                status, shown, _ = INCIDENTIO_ANSWERS[code]
+                answered.append({status: (shown,)})
+            case "uptimeio":
+                status, shown, _ = UPTIMEIO_ANSWERS[code]
+                answered.append({status: (shown,)})
+    return _merge(*answered)
 
 
 class FieldMessage(msgspec.Struct, frozen=True):
@@ -183,31 +213,35 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/incidents/{incident_id}", "patch"): Operation(
         body=EditIncidentIn,
         example={"severity": "major"},
-        errors={400: ("incident_resolved",), 404: ("not_found",)},
+        errors=_answers("v1", *_INCIDENT_ERRORS, *RULES_OF["EditIncident"]),
     ),
     ("/v1/incidents/{incident_id}/updates", "post"): Operation(
         body=PostUpdateIn,
         example=V1_UPDATE_EXAMPLE,
-        errors={400: ("invalid_json", *RULES), 404: ("not_found",)},
+        errors=_merge(
+            {400: ("invalid_json",)},
+            _answers("v1", *_INCIDENT_ERRORS, *_COMPONENT_ERRORS, *_V1_UPDATE_RULES),
+        ),
     ),
     ("/v1/incidents/{incident_id}/updates/{update_id}/redact", "post"): Operation(
-        errors={400: ("already_redacted",), 404: ("not_found",)},
+        errors=_answers("v1", *_INCIDENT_ERRORS, *RULES_OF["RedactUpdate"]),
     ),
     ("/v1/components", "post"): Operation(body=CreateComponent, example={"name": "Payments API"}),
     ("/v1/status-pages", "post"): Operation(
         body=CreateStatusPage,
         example={"name": "Acme", "slug": "acme", "componentIds": [], "published": True},
-        errors={409: ("slug_taken",)},
+        errors=_answers("v1", "slug_taken"),
     ),
     ("/v1/status-pages/{page_id}", "patch"): Operation(
         body=EditStatusPage,
         example={"published": True},
-        errors={404: ("not_found",), 409: ("slug_taken",)},
+        errors=_answers("v1", "not_found", "slug_taken"),
     ),
     ("/v1/status-pages/{page_id}/subscribers", "post"): Operation(
         body=CreateSubscriber,
         example={"channel": "webhook", "url": "https://hooks.example.com/herald"},
-        errors={404: ("not_found",)} | NOT_CONFIGURED,
+        errors=_answers("v1", "not_found", "unknown_component", "subscriber_exists")
+        | NOT_CONFIGURED,
     ),
     ("/status/{slug}/subscribe", "post"): Operation(
         body=SubscribeIn,
@@ -232,12 +266,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/status/{slug}/unsubscribe", "get"): SUBSCRIPTION_LINK,
     ("/status/{slug}/unsubscribe", "post"): SUBSCRIPTION_LINK,
     ("/v1/status-pages/{page_id}/deliveries/{delivery_id}/retry", "post"): Operation(
-        errors={404: ("not_found",), 409: ("delivery_not_retryable",)},
+        errors=_answers("v1", "not_found", "delivery_not_retryable"),
     ),
     ("/v2/status_page_incident_updates", "post"): Operation(
         body=CreateUpdateIn,
         example=INCIDENTIO_EXAMPLE,
-        errors={404: ("not_found",), 422: ("is_required", "is_invalid", *RULES)},
+        errors=_merge(
+            {422: ("is_required", "is_invalid")},
+            _answers("incidentio", *_INCIDENT_ERRORS, *_COMPONENT_ERRORS, *RULES_OF["PostUpdate"]),
+        ),
     ),
     (
         "/api/projects/{project_id}/status-pages/{status_page_id}/incidents/{incident_id}/updates",
@@ -245,7 +282,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ): Operation(
         body=AddUpdateIn,
         example=UPTIMEIO_EXAMPLE,
-        errors={400: ("VALIDATION_ERROR",), 404: ("NOT_FOUND",)},
+        errors=_answers("uptimeio", *_INCIDENT_ERRORS, *RULES_OF["PostUpdate"]),
     ),
 }
 
@@ -326,7 +363,9 @@ def document_api(app: Litestar) -> None:
             if described is None:
                 described = _undescribed(path)
             elif not path.startswith("/status/"):  # the public pages take no key, no retries
-                described = msgspec.structs.replace(described, errors=COMMON | described.errors)
+                described = msgspec.structs.replace(
+                    described, errors=_merge(COMMON, described.errors)
+                )
             if described.body is not None:
                 operation.request_body = RequestBody(
                     required=True,

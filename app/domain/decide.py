@@ -16,6 +16,7 @@ from app.domain.events import (
     UpdateRedacted,
 )
 from app.domain.incident import Incident, State
+from app.domain.page_status import shows
 from app.domain.values import STATUS_ORDER, ComponentStatus
 
 
@@ -105,8 +106,7 @@ def post_update(command: PostUpdate, state: Incident) -> list[Event]:
     if state.status == "resolved":
         raise DomainError(
             "incident_resolved",
-            "The incident is already resolved; no further updates are accepted "
-            "(you may still redact).",
+            "The incident is resolved; it accepts no further updates.",
         )
     if command.max_updates is not None and len(state.update_ids) >= command.max_updates:
         raise DomainError(
@@ -120,12 +120,11 @@ def post_update(command: PostUpdate, state: Incident) -> list[Event]:
     if not _has_text(command.body) and status_change is None:
         raise DomainError(
             "update_must_carry_body_or_status_change",
-            "Neither body nor statusChange was provided.",
+            "An update needs some text or a status change.",
+            ("body",),
         )
     if command.visibility == "public" and not _has_text(command.body):
-        raise DomainError(
-            "body_required_for_public", "visibility=public was set but no body was provided."
-        )
+        raise DomainError("body_required_for_public", "A public update needs some text.", ("body",))
     if status_change is not None and STATUS_ORDER.index(status_change) <= STATUS_ORDER.index(
         state.status
     ):
@@ -133,15 +132,17 @@ def post_update(command: PostUpdate, state: Incident) -> list[Event]:
             "invalid_status_transition",
             f"The incident is {state.status}; it can only move forward "
             f"({' -> '.join(STATUS_ORDER)}), not to {status_change}.",
+            ("status_change",),
         )
     if status_change == "resolved" and command.component_statuses:
         raise DomainError(
             "component_statuses_on_resolve",
-            "componentStatuses must not be set when resolving: every affected component "
-            "returns to operational.",
+            "Component statuses cannot be set by the update that resolves the incident: every "
+            "affected component returns to operational.",
+            ("component_statuses",),
         )
-    if command.visibility == "public" and not (
-        set(state.component_ids) & command.published_component_ids
+    if command.visibility == "public" and not shows(
+        command.published_component_ids, state.component_ids
     ):
         raise DomainError(
             "no_public_surface",

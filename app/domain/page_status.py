@@ -49,3 +49,8 @@ def page_indicator(
     candidates = [_COMPONENT_INDICATOR[state] for state in component_states]
     candidates += list(open_severities)
     return max(candidates, key=INDICATOR_ORDER.index, default="none")
+
+
+def shows(page_component_ids: Iterable[UUID], incident_component_ids: Iterable[UUID]) -> bool:
+    """A status page shows an incident that affects at least one of the page's components."""
+    return not set(page_component_ids).isdisjoint(incident_component_ids)

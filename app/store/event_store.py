@@ -9,12 +9,26 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from app.domain.errors import DomainError
 from app.domain.events import Event
 from app.store.codec import decode_event, encode_event, encode_json, event_type
 
 
-class ConcurrencyError(Exception):
-    """Another writer appended to the stream since it was read."""
+class ConcurrencyError(DomainError):
+    """Another writer appended to the stream since it was read.
+
+    lock_stream keeps Herald's own writers in line, so this is a writer that did not take the
+    lock; sent again, the command is decided on the stream as it is now.
+    """
+
+    def __init__(self, stream_id: UUID, expected_version: int) -> None:
+        super().__init__(
+            "write_conflict",
+            "Another change to this incident was written at the same moment; send the request "
+            "again.",
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
 
 
 class EventMetadata(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,9 +96,7 @@ async def append(
             meta,
         )
     except asyncpg.UniqueViolationError as error:
-        raise ConcurrencyError(
-            f"stream {stream_id} has moved past version {expected_version}"
-        ) from error
+        raise ConcurrencyError(stream_id, expected_version) from error
     rows = sorted(rows, key=lambda row: row["version"])
     return [
         RecordedEvent(

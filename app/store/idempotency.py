@@ -26,6 +26,8 @@ class StoredError(msgspec.Struct, frozen=True):
 
     @classmethod
     def of(cls, error: DomainError) -> StoredError:
+        """Only a rule's refusal is an outcome: the same command would be refused again."""
+        assert error.kind == "rule", error
         return cls(error.code, error.message, None if error.field is None else list(error.field))
 
 

@@ -110,6 +110,15 @@ async def get_subscriber(
     return None if row is None else _subscriber(row)
 
 
+async def webhook_secret(
+    conn: asyncpg.Connection | asyncpg.Pool, subscriber_id: UUID
+) -> bytes | None:
+    """The webhook's secret as stored, encrypted; None for an address."""
+    return await conn.fetchval(
+        "SELECT secret_encrypted FROM subscribers WHERE id = $1", subscriber_id
+    )
+
+
 async def subscriber_by_id(
     conn: asyncpg.Connection | asyncpg.Pool, subscriber_id: UUID
 ) -> Subscriber | None:

@@ -165,3 +165,28 @@ async def test_every_dialect_honours_the_key(
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     assert await event_count(pool) == events
+
+
+async def test_a_rule_error_is_replayed_in_the_dialect_that_answers_it_422(
+    client: AsyncTestClient, org: Org
+) -> None:
+    incident = await open_incident(client, org, components=[org.search])  # on no page
+    body = {
+        "status_page_incident_id": incident["id"],
+        "message": "We are on it.",
+        "notify_subscribers": False,
+    }
+    url = "/v2/status_page_incident_updates"
+    first = await client.post(url, json=body, headers=keyed(org, "i"))
+    assert first.status_code == 422
+    assert first.json()["errors"][0]["code"] == "no_public_surface"
+    pages = (await client.get("/v1/status-pages", headers=org.headers)).json()["data"]
+    await client.patch(
+        f"/v1/status-pages/{pages[0]['id']}",
+        json={"componentIds": [org.payments, org.search]},
+        headers=org.headers,
+    )
+    again = await client.post(url, json=body, headers=keyed(org, "i"))
+    assert again.status_code == 422
+    assert again.json()["errors"] == first.json()["errors"]
+    assert (await client.post(url, json=body, headers=keyed(org, "i2"))).status_code == 201

@@ -286,6 +286,51 @@ async def test_deliveries_list_filters_and_only_dead_or_failed_ones_retry(
     assert fresh["max_attempts"] == 15 and fresh["enqueued_at"] is None
 
 
+async def test_a_retried_webhook_create_returns_the_same_subscriber_and_secret(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    hook = {"channel": "webhook", "url": "https://hooks.example.com/herald"}
+    url = f"/v1/status-pages/{await page_id(client, org)}/subscribers"
+    keyed = {**org.headers, "Idempotency-Key": "add-hook"}
+    first = await client.post(url, json=hook, headers=keyed)
+    again = await client.post(url, json=hook, headers=keyed)
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["data"]["secret"].startswith("whsec_")
+    assert again.json() == first.json()  # the same subscriber, the same secret
+    assert await pool.fetchval("SELECT count(*) FROM subscribers") == 1
+    stored = await pool.fetchval("SELECT secret_encrypted FROM subscribers")
+    assert Keys(SECRET_KEY).decrypt(stored) == first.json()["data"]["secret"]
+
+    # Another key is another request: the URL is taken, and that conflict is not stored.
+    other = {**org.headers, "Idempotency-Key": "add-hook-2"}
+    taken = await client.post(url, json=hook, headers=other)
+    assert (taken.status_code, taken.json()["error"]["code"]) == (409, "subscriber_exists")
+    subscriber = first.json()["data"]["id"]
+    await client.delete(f"{url}/{subscriber}", headers=org.headers)
+    assert (await client.post(url, json=hook, headers=other)).status_code == 201
+    gone = await client.post(url, json=hook, headers=keyed)
+    assert gone.status_code == 404  # a replay shows the subscriber as it is now: removed
+
+
+async def test_a_retried_delivery_retry_is_one_fresh_round(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    row = await owe_one(client, org, pool)
+    await pool.execute("UPDATE deliveries SET status = 'dead', attempts = 5, max_attempts = 5")
+    retry = f"/v1/status-pages/{row['statusPageId']}/deliveries/{row['id']}/retry"
+    keyed = {**org.headers, "Idempotency-Key": "retry-once"}
+    first = await client.post(retry, headers=keyed)
+    assert first.status_code == 200, first.text
+    # The round ran out again before the client's retry of its request arrived.
+    await pool.execute("UPDATE deliveries SET status = 'dead', attempts = 15")
+    again = await client.post(retry, headers=keyed)
+    assert again.status_code == 200, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["data"]["status"] == "dead"  # as it is now, not retried a second time
+    assert await pool.fetchval("SELECT max_attempts FROM deliveries") == 15
+
+
 async def test_removing_a_subscriber_cancels_what_it_is_owed(
     client: AsyncTestClient, org: Org, pool: asyncpg.Pool
 ) -> None:

@@ -4,6 +4,9 @@ from uuid import UUID
 
 import pytest
 
+from app.domain.decide import decide
+from app.domain.errors import DomainError
+
 from .examples import (
     API,
     CDN,
@@ -18,7 +21,7 @@ from .examples import (
     resolved_history,
     update_posted,
 )
-from .spec import given
+from .spec import fold, given
 
 IDENTIFIED = [opened(), *moved(UPDATE_1, 5, "investigating", "identified")]
 BLANK_BODIES = [None, "", "  \n\t"]
@@ -176,3 +179,35 @@ def test_incident_resolved_before_update_limit_reached():
 def test_update_limit_reached_before_missing_body_or_status_change():
     command = post(visibility="internal", body=None, max_updates=3)
     given(*THREE_UPDATES).when(command).then_error("update_limit_reached")
+
+
+# Every dialect shows a rule's message as it is, so it names no field in any dialect's spelling;
+# the field, if the rule is about one, travels apart in the domain's own names.
+@pytest.mark.parametrize(
+    ("history", "command", "field"),
+    [
+        ([opened()], post(visibility="internal", body=None), ("body",)),
+        ([opened()], post(body=None, status_change="identified"), ("body",)),
+        (IDENTIFIED, post(status_change="investigating"), ("status_change",)),
+        (
+            [opened()],
+            post(status_change="resolved", component_statuses=(cs(API, "operational"),)),
+            ("component_statuses",),
+        ),
+        (resolved_history(), post(), None),
+    ],
+    ids=[
+        "no-body-or-status",
+        "public-without-body",
+        "backwards",
+        "statuses-on-resolve",
+        "resolved",
+    ],
+)
+def test_a_rules_message_names_no_field(history, command, field):
+    with pytest.raises(DomainError) as caught:
+        decide(command, fold(*history))
+    error = caught.value
+    assert error.field == field
+    for spelling in ("body", "statusChange", "status_change", "componentStatuses", "visibility"):
+        assert spelling not in error.message, error

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, Router, post
 from litestar.di import NamedDependency
@@ -21,13 +20,10 @@ from app.api.body import decode_json
 from app.api.compat import dialect_router
 from app.api.compat.incidentio_errors import EXCEPTION_HANDLERS
 from app.api.errors import parse_id
-from app.api.idempotency import write_once
-from app.api.run import run_command
-from app.domain.commands import PostUpdate
+from app.api.post_update import UpdateRequest, post_update
 from app.domain.values import ComponentState, ComponentStatus, IncidentStatus
-from app.ids import new_id
 from app.store.api_keys import Principal
-from app.store.incident_reads import get_incident, get_update
+from app.store.incident_reads import UpdateView, get_incident
 
 # "There is a limit of 100 updates per incident", whichever dialect posted them.
 MAX_UPDATES = 100
@@ -74,11 +70,10 @@ class StatusPageIncidentUpdates(Controller):
 
     @post("/", opt=WRITE, status_code=201)
     async def create(self, request: Request, principal: NamedDependency[Principal]) -> Response:
-        async def work(conn: asyncpg.Connection) -> UUID:
+        async def parse() -> UpdateRequest:
             data = await decode_json(request, CreateUpdateIn)
-            command = PostUpdate(
+            return UpdateRequest(
                 incident_id=parse_id(data.status_page_incident_id, "status page incident"),
-                update_id=new_id(),
                 visibility="public",
                 body=data.message,
                 status_change=data.incident_status,
@@ -86,17 +81,12 @@ class StatusPageIncidentUpdates(Controller):
                 notify_subscribers=data.notify_subscribers,
                 same_status_is_no_change=True,
                 max_updates=MAX_UPDATES,
-                actor=principal.member,
-                at=datetime.now(UTC),
             )
-            await run_command(conn, request, principal, command)
-            return command.update_id
 
-        async def render(update_id: UUID) -> dict[str, UpdateOut]:
-            pool, organization_id = request.app.state.pool, principal.organization_id
-            update = await get_update(pool, organization_id, update_id)
-            assert update is not None, "the update was written"
-            incident = await get_incident(pool, organization_id, update.incident_id)
+        async def show(update: UpdateView) -> dict[str, UpdateOut]:
+            incident = await get_incident(
+                request.app.state.pool, principal.organization_id, update.incident_id
+            )
             assert incident is not None
             out = UpdateOut(
                 id=update.id,
@@ -108,7 +98,7 @@ class StatusPageIncidentUpdates(Controller):
             )
             return {"status_page_incident_update": out}
 
-        return await write_once(request, principal, work, render, 201)
+        return await post_update(request, principal, parse, show)
 
 
 def router() -> Router:

@@ -2,7 +2,8 @@
 
 Its envelope is {"type", "status", "request_id", "errors": [{"code", "message", "source"?}]}.
 It documents a refused payload as a 422 validation_error whose errors point at the field to fix,
-so every rule of the core answers that way here, naming the field in the dialect's own spelling.
+so every rule of the core answers that way here, naming the field in the dialect's own spelling;
+a conflict (the incident changed under the request) is a 409, which a retry may get past.
 """
 
 from __future__ import annotations
@@ -33,32 +34,31 @@ from app.api.errors import (
 from app.api.request_id import log_unexpected, request_id_of
 from app.domain.errors import DomainError
 
-_NO_MESSAGE = "A message is required to post a status page incident update."
-
-# Core rule code -> (source field, errors[].code, message); codes not listed keep the core's code,
-# field and message. The core words some rules in v1's field names, so those are reworded.
-_RULES: dict[str, tuple[str | None, str, str | None]] = {
-    "incident_resolved": (
-        "status_page_incident_id",
-        "incident_resolved",
-        "This status page incident is resolved; it accepts no further updates.",
-    ),
-    "update_limit_reached": ("status_page_incident_id", "update_limit_reached", None),
-    "no_public_surface": (
-        "status_page_incident_id",
-        "no_public_surface",
-        "This incident is on no published status page: publish a page that shows at least one "
-        "of its components first.",
-    ),
-    "update_must_carry_body_or_status_change": ("message", "is_required", _NO_MESSAGE),
-    "body_required_for_public": ("message", "is_required", _NO_MESSAGE),
-    "invalid_status_transition": ("incident_status", "invalid_status_transition", None),
-    "component_statuses_on_resolve": (
-        "component_statuses",
-        "component_statuses_on_resolve",
-        'component_statuses must not be set when incident_status is "resolved": every component '
-        'returns to "operational".',
-    ),
+# The domain's field names spelled as this dialect's request spells them.
+_FIELDS = {"body": "message", "status_change": "incident_status"}
+_INCIDENT = "status_page_incident_id"
+_TYPES = {404: "not_found", 409: "conflict", 422: "validation_error"}
+# Every code of app.domain.errors.CODES -> (status, errors[].code, source field). A refused
+# update is a 422 validation_error pointing at a field: the one the domain names, in this
+# dialect's spelling, or else the field given here (the incident, for a rule about it).
+DOMAIN_ANSWERS: dict[str, tuple[int, str, str | None]] = {
+    "not_found": (404, "not_found", None),
+    "incident_resolved": (422, "incident_resolved", _INCIDENT),
+    "update_limit_reached": (422, "update_limit_reached", _INCIDENT),
+    "update_must_carry_body_or_status_change": (422, "is_required", None),
+    "body_required_for_public": (422, "is_required", None),
+    "invalid_status_transition": (422, "invalid_status_transition", None),
+    "component_statuses_on_resolve": (422, "component_statuses_on_resolve", None),
+    "no_public_surface": (422, "no_public_surface", _INCIDENT),
+    "already_redacted": (422, "already_redacted", None),
+    "component_not_affected": (422, "component_not_affected", None),
+    "duplicate_component": (422, "duplicate_component", None),
+    "unknown_component": (422, "unknown_component", None),
+    "incident_exists": (409, "incident_exists", None),
+    "slug_taken": (409, "slug_taken", None),
+    "subscriber_exists": (409, "subscriber_exists", None),
+    "delivery_not_retryable": (409, "delivery_not_retryable", None),
+    "write_conflict": (409, "write_conflict", None),
 }
 
 
@@ -148,13 +148,12 @@ def on_request_error(request: Request, error: RequestError) -> Response:
 
 
 def on_domain_error(request: Request, error: DomainError) -> Response:
-    if error.code == "not_found":
+    status, code, field = DOMAIN_ANSWERS[error.code]
+    if status == 404:
         return _not_found(request)
-    field, code, message = _RULES.get(error.code, (None, error.code, None))
     if error.field is not None:
-        field = field_path(error.field)
-    item = _item(code, message or error.message, field)
-    return _response(request, 422, "validation_error", [item])
+        field = field_path(error.field, lambda name: _FIELDS.get(name, name))
+    return _response(request, status, _TYPES[status], [_item(code, error.message, field)])
 
 
 def on_http_exception(request: Request, error: HTTPException) -> Response:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, Router, post
 from litestar.di import NamedDependency
@@ -22,14 +21,12 @@ from app.api.body import decode_json
 from app.api.compat import dialect_router
 from app.api.compat.uptimeio_errors import EXCEPTION_HANDLERS, INCIDENT_NOT_FOUND
 from app.api.errors import NotFound
-from app.api.idempotency import write_once
-from app.api.run import run_command
-from app.domain.commands import PostUpdate
+from app.api.post_update import UpdateRequest, post_update
+from app.domain.page_status import shows
 from app.domain.values import IncidentStatus
-from app.ids import new_id
 from app.store.api_keys import Principal
 from app.store.catalog import get_status_page
-from app.store.incident_reads import IncidentView, get_incident, get_update
+from app.store.incident_reads import IncidentView, UpdateView, get_incident
 
 
 class AddUpdateIn(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,7 +69,7 @@ async def _shown_incident(
     incident = (
         None if incident_uuid is None else await get_incident(pool, organization_id, incident_uuid)
     )
-    if incident is None or not set(incident.component_ids) & set(page.component_ids):
+    if incident is None or not shows(page.component_ids, incident.component_ids):
         raise NotFound(INCIDENT_NOT_FOUND)
     return incident
 
@@ -96,24 +93,17 @@ class IncidentUpdates(Controller):
             request, principal, project_id, status_page_id, incident_id
         )
 
-        async def work(conn: asyncpg.Connection) -> UUID:
+        async def parse() -> UpdateRequest:
             data = await decode_json(request, AddUpdateIn)
-            command = PostUpdate(
+            return UpdateRequest(
                 incident_id=incident.id,
-                update_id=new_id(),
                 visibility="public",
                 body=data.message,
                 status_change=data.status,
                 same_status_is_no_change=True,
-                actor=principal.member,
-                at=datetime.now(UTC),
             )
-            await run_command(conn, request, principal, command)
-            return command.update_id
 
-        async def render(update_id: UUID) -> dict[str, Any]:
-            update = await get_update(request.app.state.pool, principal.organization_id, update_id)
-            assert update is not None, "the update was written"
+        async def show(update: UpdateView) -> dict[str, Any]:
             out = UpdateOut(
                 id=update.id,
                 incident_id=update.incident_id,
@@ -124,7 +114,7 @@ class IncidentUpdates(Controller):
             )
             return {"success": True, "data": {"update": out}}
 
-        return await write_once(request, principal, work, render, 201)
+        return await post_update(request, principal, parse, show)
 
 
 def router() -> Router:

@@ -27,6 +27,7 @@ from app.api.errors import (
     RequestError,
     RequestInvalid,
     UnsupportedMediaType,
+    field_path,
 )
 from app.api.request_id import log_unexpected
 from app.domain.errors import DomainError
@@ -35,16 +36,35 @@ from app.domain.values import STATUS_ORDER
 INCIDENT_NOT_FOUND = "Incident not found"
 _NO_TEXT = "message: String must contain at least 1 non-whitespace character(s)"
 
-# Core rule code -> the issue after "Validation failed: "; {message} is the core's own message.
+# The domain's field names spelled as this dialect's request spells them.
+_FIELDS = {"body": "message", "status_change": "status"}
+# Every code of app.domain.errors.CODES -> (status, code, message). A None message is the
+# domain's own, after its field ("status: ...") on a 400, as zod words an issue.
 # The path's page was seen showing the incident, so no_public_surface can only mean it stopped
 # showing it since: the incident is not found there either.
-_RULES = {
-    "incident_resolved": "Incident is already resolved and accepts no further updates",
-    "update_must_carry_body_or_status_change": _NO_TEXT,
-    "body_required_for_public": _NO_TEXT,
-    "invalid_status_transition": "status: {message}",
+DOMAIN_ANSWERS: dict[str, tuple[int, str, str | None]] = {
+    "not_found": (404, "NOT_FOUND", INCIDENT_NOT_FOUND),
+    "incident_resolved": (
+        400,
+        "VALIDATION_ERROR",
+        "Incident is already resolved and accepts no further updates",
+    ),
+    "update_limit_reached": (400, "VALIDATION_ERROR", None),
+    "update_must_carry_body_or_status_change": (400, "VALIDATION_ERROR", _NO_TEXT),
+    "body_required_for_public": (400, "VALIDATION_ERROR", _NO_TEXT),
+    "invalid_status_transition": (400, "VALIDATION_ERROR", None),
+    "component_statuses_on_resolve": (400, "VALIDATION_ERROR", None),
+    "no_public_surface": (404, "NOT_FOUND", INCIDENT_NOT_FOUND),
+    "already_redacted": (400, "VALIDATION_ERROR", None),
+    "component_not_affected": (400, "VALIDATION_ERROR", None),
+    "duplicate_component": (400, "VALIDATION_ERROR", None),
+    "unknown_component": (400, "VALIDATION_ERROR", None),
+    "incident_exists": (409, "CONFLICT", None),
+    "slug_taken": (409, "CONFLICT", None),
+    "subscriber_exists": (409, "CONFLICT", None),
+    "delivery_not_retryable": (409, "CONFLICT", None),
+    "write_conflict": (409, "CONFLICT", None),
 }
-_NOT_FOUND_RULES = {"not_found", "no_public_surface"}
 
 # msgspec's wording -> zod's. The schema's only enum is `status`, so its values are spelled out.
 _ZOD = [
@@ -116,9 +136,14 @@ def on_request_error(request: Request, error: RequestError) -> Response:
 
 
 def on_domain_error(request: Request, error: DomainError) -> Response:
-    if error.code in _NOT_FOUND_RULES:
-        return _response(404, "NOT_FOUND", INCIDENT_NOT_FOUND)
-    return _invalid(_RULES.get(error.code, "{message}").format(message=error.message))
+    status, code, message = DOMAIN_ANSWERS[error.code]
+    if message is None:
+        message = error.message
+        if error.field is not None:
+            message = f"{field_path(error.field, lambda name: _FIELDS.get(name, name))}: {message}"
+    if status == 400:
+        return _invalid(message)
+    return _response(status, code, message)
 
 
 def on_http_exception(request: Request, error: HTTPException) -> Response:

@@ -20,23 +20,29 @@ _REQUEST_STATUS = {
     "idempotency_key_reused": 422,
     "idempotency_key_in_flight": 409,
     "rate_limited": 429,
-}
-# Rule codes not listed here are 400.
-_DOMAIN_STATUS = {
-    "not_found": 404,
-    "slug_taken": 409,
-    "unknown_component": 422,
-    "component_not_affected": 422,
-    "duplicate_component": 422,
-    "subscriber_exists": 409,
-    "delivery_not_retryable": 409,
     "not_configured": 503,
 }
-
-
-def is_rule_error(error: DomainError) -> bool:
-    """A rule decided the command's outcome (a 400), rather than refusing its input or target."""
-    return _DOMAIN_STATUS.get(error.code, 400) == 400
+# Every code of app.domain.errors.CODES. Rules are 400; an invalid input is a 422
+# validation_error naming its field.
+DOMAIN_STATUS = {
+    "not_found": 404,
+    "incident_resolved": 400,
+    "update_limit_reached": 400,
+    "update_must_carry_body_or_status_change": 400,
+    "body_required_for_public": 400,
+    "invalid_status_transition": 400,
+    "component_statuses_on_resolve": 400,
+    "no_public_surface": 400,
+    "already_redacted": 400,
+    "component_not_affected": 422,
+    "duplicate_component": 422,
+    "unknown_component": 422,
+    "incident_exists": 409,
+    "slug_taken": 409,
+    "subscriber_exists": 409,
+    "delivery_not_retryable": 409,
+    "write_conflict": 409,
+}
 
 
 def _camel(name: str) -> str:
@@ -72,7 +78,7 @@ def on_request_error(request: Request, error: RequestError) -> Response:
 
 
 def on_domain_error(request: Request, error: DomainError) -> Response:
-    status = _DOMAIN_STATUS.get(error.code, 400)
+    status = DOMAIN_STATUS[error.code]
     if status == 422:
         field = field_name(error.field) if error.field else "body"
         return error_response(

@@ -20,6 +20,7 @@ from app.api.body import decode_json
 from app.api.errors import NotFound, RequestInvalid, parse_id
 from app.api.idempotency import Render, write_once
 from app.api.pagination import Version, next_cursor, page_request
+from app.api.post_update import UpdateRequest, post_update
 from app.api.run import run_command
 from app.api.v1.schemas import (
     AuditEntryOut,
@@ -29,12 +30,18 @@ from app.api.v1.schemas import (
     PostUpdateIn,
     UpdateOut,
 )
-from app.domain.commands import EditIncident, OpenIncident, PostUpdate, RedactUpdate
+from app.domain.commands import EditIncident, OpenIncident, RedactUpdate
 from app.domain.values import IncidentStatus
 from app.ids import new_id
 from app.store.api_keys import Principal
 from app.store.audit import audit_trail
-from app.store.incident_reads import IncidentView, get_incident, get_update, list_incidents
+from app.store.incident_reads import (
+    IncidentView,
+    UpdateView,
+    get_incident,
+    get_update,
+    list_incidents,
+)
 from app.store.incident_reads import list_updates as read_updates
 
 STATUSES = get_args(IncidentStatus)
@@ -158,23 +165,21 @@ class IncidentController(Controller):
     ) -> Response:
         incident = await _find(request, principal, parse_id(incident_id, "incident"))
 
-        async def work(conn: asyncpg.Connection) -> UUID:
+        async def parse() -> UpdateRequest:
             data = await decode_json(request, PostUpdateIn)
-            command = PostUpdate(
+            return UpdateRequest(
                 incident_id=incident.id,
-                update_id=new_id(),
                 visibility=data.visibility,
                 body=data.body,
                 status_change=data.status_change,
                 component_statuses=tuple(cs.to_domain() for cs in data.component_statuses),
                 notify_subscribers=data.notify_subscribers,
-                actor=principal.member,
-                at=datetime.now(UTC),
             )
-            await run_command(conn, request, principal, command)
-            return command.update_id
 
-        return await write_once(request, principal, work, _update_renderer(request, principal), 201)
+        async def show(update: UpdateView) -> dict[str, Any]:
+            return {"data": UpdateOut.of(update)}
+
+        return await post_update(request, principal, parse, show)
 
     @get("/{incident_id:str}/updates", opt=READ)
     async def list_updates(

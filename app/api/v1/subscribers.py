@@ -7,14 +7,17 @@ subscribers:write scope: a key with `read` alone sees no addresses.
 from __future__ import annotations
 
 from typing import Any, get_args
+from uuid import UUID
 
-from litestar import Controller, Request, Router, delete, get, post
+import asyncpg
+from litestar import Controller, Request, Response, Router, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
 from app.api.auth import SUBSCRIBERS
 from app.api.body import decode_json
-from app.api.errors import NotFound, RequestInvalid, parse_id
+from app.api.errors import NotConfigured, NotFound, RequestInvalid, parse_id
+from app.api.idempotency import write_once
 from app.api.pagination import next_cursor, page_request
 from app.api.v1.catalog import find_status_page
 from app.api.v1.subscriber_schemas import (
@@ -35,7 +38,7 @@ STATUSES = get_args(DeliveryStatus)
 
 def require_keys(keys: Keys | None) -> Keys:
     if keys is None:
-        raise DomainError("not_configured", "SECRET_KEY is not set on this server.")
+        raise NotConfigured("SECRET_KEY is not set on this server.")
     return keys
 
 
@@ -59,15 +62,15 @@ class SubscriberController(Controller):
         settings: NamedDependency[Settings],
         keys: NamedDependency[Keys | None],
         page_id: FromPath[str],
-    ) -> dict[str, Any]:
+    ) -> Response:
         page = await find_status_page(request, principal, page_id)
-        data = await decode_json(request, CreateSubscriber)
-        target = target_of(data, settings.webhook_allow_private)
-        secret = encrypted = None
-        if data.channel == "webhook":
-            secret = new_webhook_secret()
-            encrypted = require_keys(keys).encrypt(secret)
-        async with request.app.state.pool.acquire() as conn:
+
+        async def work(conn: asyncpg.Connection) -> UUID:
+            data = await decode_json(request, CreateSubscriber)
+            target = target_of(data, settings.webhook_allow_private)
+            encrypted = None
+            if data.channel == "webhook":
+                encrypted = require_keys(keys).encrypt(new_webhook_secret())
             subscriber = await subscribers.create_subscriber(
                 conn,
                 page,
@@ -77,7 +80,20 @@ class SubscriberController(Controller):
                 secret_encrypted=encrypted,
                 confirmed=True,  # added by the organization itself
             )
-        return {"data": SubscriberOut.of(subscriber, secret)}
+            return subscriber.id
+
+        async def render(subscriber_id: UUID) -> dict[str, Any]:
+            pool = request.app.state.pool
+            subscriber = await subscribers.get_subscriber(pool, page.id, subscriber_id)
+            if subscriber is None:  # removed before a retry of its creation
+                raise NotFound("No subscriber with the given ID exists on this status page.")
+            # The answer to a create, a retry's under the same Idempotency-Key included, is the
+            # one place the secret is shown.
+            encrypted = await subscribers.webhook_secret(pool, subscriber_id)
+            secret = None if encrypted is None else require_keys(keys).decrypt(encrypted)
+            return {"data": SubscriberOut.of(subscriber, secret)}
+
+        return await write_once(request, principal, work, render, 201)
 
     @get("/", opt=SUBSCRIBERS)
     async def list(
@@ -169,22 +185,27 @@ class DeliveryController(Controller):
         settings: NamedDependency[Settings],
         page_id: FromPath[str],
         delivery_id: FromPath[str],
-    ) -> dict[str, Any]:
+    ) -> Response:
         page = await find_status_page(request, principal, page_id)
         pool = request.app.state.pool
         delivery = await deliveries.get_delivery(pool, page.id, parse_id(delivery_id, "delivery"))
         if delivery is None:
             raise NotFound("No delivery with the given ID exists on this status page.")
-        async with pool.acquire() as conn:
-            retried = await deliveries.retry_delivery(conn, delivery.id, settings.delivery_attempts)
-        if not retried:
-            raise DomainError(
-                "delivery_not_retryable",
-                f"The delivery is {delivery.status}; only dead or failed ones can be retried.",
-            )
-        delivery = await deliveries.get_delivery(pool, page.id, delivery.id)
-        assert delivery is not None
-        return {"data": DeliveryOut.of(delivery)}
+
+        async def work(conn: asyncpg.Connection) -> UUID:
+            if not await deliveries.retry_delivery(conn, delivery.id, settings.delivery_attempts):
+                raise DomainError(
+                    "delivery_not_retryable",
+                    f"The delivery is {delivery.status}; only dead or failed ones can be retried.",
+                )
+            return delivery.id
+
+        async def render(retried_id: UUID) -> dict[str, Any]:
+            retried = await deliveries.get_delivery(pool, page.id, retried_id)
+            assert retried is not None
+            return {"data": DeliveryOut.of(retried)}
+
+        return await write_once(request, principal, work, render, 200)
 
 
 def notifications_router(settings: Settings) -> Router:

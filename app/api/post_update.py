@@ -1,0 +1,65 @@
+"""Posting an update, the same for every dialect: each only parses its request and renders."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Request, Response
+
+from app.api.idempotency import write_once
+from app.api.run import run_command
+from app.domain.commands import PostUpdate
+from app.domain.values import ComponentStatus, IncidentStatus, Visibility
+from app.ids import new_id
+from app.store.api_keys import Principal
+from app.store.incident_reads import UpdateView, get_update
+
+
+class UpdateRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """An update as a dialect's request asks for it; the id, the actor and the time are added
+    here. The fields mean what they mean on PostUpdate."""
+
+    incident_id: UUID
+    visibility: Visibility
+    body: str | None = None
+    status_change: IncidentStatus | None = None
+    component_statuses: tuple[ComponentStatus, ...] = ()
+    notify_subscribers: bool = True
+    same_status_is_no_change: bool = False
+    max_updates: int | None = None
+
+
+Parse = Callable[[], Awaitable[UpdateRequest]]
+Show = Callable[[UpdateView], Awaitable[Any]]
+
+
+async def post_update(request: Request, principal: Principal, parse: Parse, show: Show) -> Response:
+    """Post what `parse()` reads from the request as the calling member, once per
+    Idempotency-Key, and answer 201 with `show(the update as it is now)`.
+
+    `parse` runs inside the write, after the dialect's own lookups, so a missing incident is
+    a 404 before a malformed body is a 422.
+    """
+
+    async def work(conn: asyncpg.Connection) -> UUID:
+        wanted = await parse()
+        command = PostUpdate(
+            **msgspec.structs.asdict(wanted),
+            update_id=new_id(),
+            actor=principal.member,
+            at=datetime.now(UTC),
+        )
+        await run_command(conn, request, principal, command)
+        return command.update_id
+
+    async def render(update_id: UUID) -> Any:
+        update = await get_update(request.app.state.pool, principal.organization_id, update_id)
+        assert update is not None, "the update was written"
+        return await show(update)
+
+    return await write_once(request, principal, work, render, 201)
