@@ -206,7 +206,7 @@ def test_update_limit_reached_before_missing_body_or_status_change():
 )
 def test_a_rules_message_names_no_field(history, command, field):
     with pytest.raises(DomainError) as caught:
-        decide(command, fold(*history))
+        decide(command, fold(history))
     error = caught.value
     assert error.field == field
     for spelling in ("body", "statusChange", "status_change", "componentStatuses", "visibility"):
