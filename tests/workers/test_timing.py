@@ -9,11 +9,12 @@ from datetime import datetime
 import pytest
 from litestar.testing import AsyncTestClient
 
+from testkit.redis_server import RedisServer
 from tests.api.conftest import Org, open_incident
 from tests.conftest import Services
 from tests.workers.conftest import StartWorker
 from tests.workers.helpers import add_webhook, deliveries, post_update, settled
-from tests.workers.services import Receiver, RedisServer, eventually
+from tests.workers.services import Receiver, eventually
 
 
 def _seconds(later: str, earlier: str) -> float:
