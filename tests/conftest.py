@@ -20,7 +20,8 @@ from app.api.app import create_app
 from app.config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Settings
 from app.embedded import EmbeddedPostgres, RedisProcess, forced, redis_server_binary, should_embed
 from app.store.api_keys import SCOPES, create_api_key
-from testkit.databases import ensure_template, local_admin_url, scratch_database, template_name
+from testkit.clones import Clones
+from testkit.databases import ensure_template, local_admin_url, template_name
 
 
 class Services(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,17 +63,21 @@ def redis_url(services: Services) -> str:
 
 
 @pytest.fixture(scope="session")
-def template_database(services: Services) -> str:
+def clones(services: Services) -> Iterator[Clones]:
+    """Clones of the migrated template, made ahead of the tests that take them."""
     name = template_name()
     asyncio.run(ensure_template(services.admin_url, name))
-    return name
+    clones = Clones(services.admin_url, name)
+    yield clones
+    clones.close()
 
 
 @pytest.fixture
-async def database(template_database: str, services: Services) -> AsyncIterator[str]:
+def database(clones: Clones) -> Iterator[str]:
     """The URL of a fresh, migrated database that only this test uses."""
-    async with scratch_database(template_database, admin_url=services.admin_url) as url:
-        yield url
+    url = clones.take()
+    yield url
+    clones.give_back(url)
 
 
 @pytest.fixture
