@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -115,13 +116,22 @@ async def test_messages_written_while_redis_is_down_leave_as_soon_as_it_is_back(
     receiver: Receiver,
     own_redis: RedisServer,
     start_worker: StartWorker,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await add_webhook(client, org, receiver, "/hook")
-    start_worker(redis_url=own_redis.url, stale_after=60.0)
     own_redis.stop()
     incident = await open_incident(client, org)
     await post_update(client, org, incident, body="Investigating.")
-    await asyncio.sleep(1.5)  # several rounds of the dispatcher failing to reach Redis
+    with caplog.at_level(logging.WARNING, logger="herald.dispatcher"):
+        start_worker(redis_url=own_redis.url, stale_after=60.0)
+
+        # The worker's first round writes the row, then fails to hand it to Redis.
+        async def dispatcher_failed() -> bool:
+            return any("cannot dispatch" in record.message for record in caplog.records)
+
+        await eventually(dispatcher_failed, what="the dispatcher to find Redis down")
+    [row] = await deliveries(client, org)
+    assert (row["status"], row["attempts"]) == ("pending", 0)
     assert receiver.attempts == []
     own_redis.start()
     await eventually(settled(client, org, 1), within=8, what="the delivery after Redis is back")
