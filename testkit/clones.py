@@ -29,6 +29,7 @@ class Clones:
     def __init__(self, admin_url: str, template: str, *, ahead: int = 3) -> None:
         self.admin_url = admin_url
         self.template = template
+        self.prefix = f"herald_test_{uuid.uuid4().hex[:12]}_"  # this instance's clones
         self._ready: queue.Queue[str | BaseException] = queue.Queue()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -85,7 +86,7 @@ class Clones:
             raise
 
     async def _create(self) -> None:
-        name = f"herald_test_{uuid.uuid4().hex}"
+        name = f"{self.prefix}{uuid.uuid4().hex[:12]}"
         try:
             await self._admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         except Exception as error:  # handed to the test that takes this slot
