@@ -36,7 +36,12 @@ class Receiver:
     """An ASGI webhook receiver served by uvicorn: checks each signature, counts each key."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        # Bound now, and handed to uvicorn at start: no other process can take the port between.
+        # proto must name TCP for asyncio to set TCP_NODELAY on accepted connections; without
+        # it every answer waits out the client's delayed ACK (40 ms).
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
         self.secrets: dict[str, str] = {}
         self.received: list[Received] = []  # answered 2xx
         self.attempts: list[tuple[str, str]] = []  # (path, Idempotency-Key) of every request
@@ -82,13 +87,9 @@ class Receiver:
         await send({"type": "http.response.body", "body": b"ok"})
 
     async def start(self) -> None:
-        # proto must name TCP for asyncio to set TCP_NODELAY on accepted connections; without
-        # it every answer waits out the client's delayed ACK (40 ms).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", self.port))
         config = uvicorn.Config(self, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]))
         while not self._server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
             await asyncio.sleep(0.01)
 
