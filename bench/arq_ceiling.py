@@ -15,7 +15,7 @@ from arq.connections import RedisSettings
 from arq.worker import func
 
 from app import event_loop
-from tests.workers.services import RedisServer
+from testkit.redis_server import RedisServer
 from workers.settings import POLL_DELAY
 
 

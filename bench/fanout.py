@@ -22,11 +22,12 @@ from litestar.testing import AsyncTestClient
 from app.api.app import create_app
 from app.config import Settings
 from app.crypto import Keys, new_webhook_secret
+from app.embedded import free_port
 from app.store.api_keys import create_api_key
 from app.store.migrate import migrate
 from bench.harness import insert_webhooks, memory_kib
-from tests.conftest import scratch_database
-from tests.workers.services import RedisServer, free_port
+from testkit.databases import scratch_database
+from testkit.redis_server import RedisServer
 
 SECRET_KEY = "bench-secret-key-bench-secret-key-bench"
 

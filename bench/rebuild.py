@@ -33,8 +33,8 @@ from app.store.codec import decode_event
 from app.store.migrate import migrate
 from app.store.rebuild import rebuild_projections
 from bench.harness import Figure, memory_kib
-from tests.conftest import scratch_database
-from tests.workers.services import RedisServer
+from testkit.databases import scratch_database
+from testkit.redis_server import RedisServer
 
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 COPY_BATCH = 50_000

@@ -36,8 +36,8 @@ from bench.soak_chaos import Fleet, ReceiverSettings, chaos, schedule
 from bench.soak_evidence import gather
 from bench.soak_load import Load
 from bench.soak_receiver import subscriber_secret
-from tests.conftest import scratch_database
-from tests.workers.services import RedisServer
+from testkit.databases import scratch_database
+from testkit.redis_server import RedisServer
 
 SECRET_KEY = "soak-secret-key-soak-secret-key-soak-secret"
 SLUG = "soak"

@@ -22,7 +22,7 @@ import asyncpg
 import httpx
 import msgspec
 
-from tests.workers.services import RedisServer
+from testkit.redis_server import RedisServer
 
 # After a dependency is back, clients and pools take a moment to notice.
 GRACE = 5.0

@@ -15,7 +15,7 @@ from app.store.codec import decode_event
 from app.store.rebuild import PROJECTION_TABLES, rebuild_projections
 from bench.soak_load import MARKER
 from bench.soak_receiver import Record
-from tests.conftest import projection_rows
+from testkit.databases import projection_rows
 
 
 class Logged(msgspec.Struct, frozen=True, kw_only=True):

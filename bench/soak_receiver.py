@@ -21,7 +21,7 @@ import time
 import msgspec
 import uvicorn
 
-from tests.workers.services import verify_signature
+from testkit.signatures import verify_signature
 
 HOOK_PATH = re.compile(r"^/hooks/(\d+)$")
 

@@ -16,8 +16,8 @@ from app.config import Settings
 from app.store.api_keys import SCOPES, create_api_key
 from app.store.migrate import migrate
 from bench.crud_app import create_table
-from tests.conftest import scratch_database
-from tests.workers.services import RedisServer
+from testkit.databases import scratch_database
+from testkit.redis_server import RedisServer
 
 SLUG = "bench"
 # Benchmarks measure the server, not the limiter: far above what one key can send here.

@@ -7,12 +7,9 @@ one), embedded ones otherwise, or always with HERALD_EMBEDDED=1: the rule of `he
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import ExitStack, asynccontextmanager
-from urllib.parse import urlsplit
+from contextlib import ExitStack
 
 import asyncpg
 import msgspec
@@ -23,11 +20,8 @@ from app.api.app import create_app
 from app.config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Settings
 from app.embedded import EmbeddedPostgres, RedisProcess, forced, redis_server_binary, should_embed
 from app.store.api_keys import SCOPES, create_api_key
-from app.store.migrate import SCHEMA_PATH, migrate, migration_files
-from app.store.rebuild import PROJECTION_TABLES
-
-# What a script outside the test session (bench/) uses; tests take the `services` fixture.
-LOCAL_ADMIN_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", DEFAULT_DATABASE_URL)
+from testkit.clones import Clones
+from testkit.databases import ensure_template, local_admin_url, template_name
 
 
 class Services(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,7 +35,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     """The run's PostgreSQL and Redis; embedded ones live in a temporary directory."""
     force = forced(os.environ)
     with ExitStack() as stop:
-        admin_url, redis_url = LOCAL_ADMIN_URL, DEFAULT_REDIS_URL
+        admin_url, redis_url = local_admin_url(), DEFAULT_REDIS_URL
         embed_postgres = should_embed(
             os.environ.get("TEST_ADMIN_DATABASE_URL"), DEFAULT_DATABASE_URL, force
         )
@@ -68,79 +62,22 @@ def redis_url(services: Services) -> str:
     return services.redis_url
 
 
-def database_url(admin_url: str, name: str) -> str:
-    """The URL of database `name` on the server of `admin_url` (a socket's query kept)."""
-    return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
-
-
-def _schema_fingerprint() -> str:
-    digest = hashlib.sha256(SCHEMA_PATH.read_bytes())
-    for path in migration_files():
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-async def _ensure_template(admin_url: str, name: str) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        # Parallel test processes may all try to build it; one does, the others wait.
-        await admin.execute("SELECT pg_advisory_lock(hashtext($1))", name)
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not exists:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            conn = await asyncpg.connect(database_url(admin_url, name))
-            try:
-                await migrate(conn)
-            finally:
-                await conn.close()
-        await admin.execute("SELECT pg_advisory_unlock(hashtext($1))", name)
-    finally:
-        await admin.close()
-
-
 @pytest.fixture(scope="session")
-def template_database(services: Services) -> str:
-    name = f"herald_template_{_schema_fingerprint()}"
-    asyncio.run(_ensure_template(services.admin_url, name))
-    return name
-
-
-async def projection_rows(conn: asyncpg.Pool | asyncpg.Connection) -> dict[str, list[str]]:
-    """Every projection row as text, by table: what a rebuild must reproduce exactly."""
-    tables = {}
-    for table in PROJECTION_TABLES:
-        rows = await conn.fetch(f"SELECT t::text AS row FROM {table} t")
-        tables[table] = sorted(row["row"] for row in rows)
-    return tables
-
-
-@asynccontextmanager
-async def scratch_database(
-    template: str | None = None, *, admin_url: str = LOCAL_ADMIN_URL
-) -> AsyncIterator[str]:
-    """A database of its own, dropped afterwards; cloned from `template` when given."""
-    name = f"herald_test_{uuid.uuid4().hex}"
-    clause = f' TEMPLATE "{template}"' if template else ""
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"{clause}')
-    finally:
-        await admin.close()
-    try:
-        yield database_url(admin_url, name)
-    finally:
-        admin = await asyncpg.connect(admin_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+def clones(services: Services) -> Iterator[Clones]:
+    """Clones of the migrated template, made ahead of the tests that take them."""
+    name = template_name()
+    asyncio.run(ensure_template(services.admin_url, name))
+    clones = Clones(services.admin_url, name)
+    yield clones
+    clones.close()
 
 
 @pytest.fixture
-async def database(template_database: str, services: Services) -> AsyncIterator[str]:
+def database(clones: Clones) -> Iterator[str]:
     """The URL of a fresh, migrated database that only this test uses."""
-    async with scratch_database(template_database, admin_url=services.admin_url) as url:
-        yield url
+    url = clones.take()
+    yield url
+    clones.give_back(url)
 
 
 @pytest.fixture

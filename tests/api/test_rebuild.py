@@ -8,8 +8,8 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from app.store.rebuild import rebuild_projections
+from testkit.databases import projection_rows
 from tests.api.conftest import Org, open_incident
-from tests.conftest import projection_rows
 
 
 async def build_history(client: AsyncTestClient, org: Org) -> None:

@@ -12,7 +12,8 @@ from app.domain.timeline import TimelineEntry
 from app.domain.values import ComponentStatus
 from app.store.codec import decode_component_statuses, encode_json
 from app.store.migrate import BASELINE, migrate, migration_files
-from tests.conftest import Services, scratch_database
+from testkit.databases import scratch_database
+from tests.conftest import Services
 
 
 async def test_migrate_twice_applies_once(services: Services) -> None:

@@ -13,9 +13,10 @@ from litestar.testing import AsyncTestClient
 
 from app.api.app import create_app
 from app.config import Settings
+from testkit.redis_server import RedisServer
 from tests.api.conftest import org  # noqa: F401 - the organization fixture, shared
 from tests.conftest import Services
-from tests.workers.services import Mailbox, Receiver, RedisServer
+from tests.workers.services import Mailbox, Receiver
 from workers.runner import work
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from arq.constants import in_progress_key_prefix
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
+from app.queues import QUEUE
 from tests.api.conftest import Org
 from tests.workers.services import Receiver
 
@@ -81,5 +84,25 @@ def settled(client: AsyncTestClient, org: Org, count: int) -> Callable[[], Await
     async def check() -> bool:
         rows = await deliveries(client, org)
         return len(rows) >= count and all(row["status"] != "pending" for row in rows)
+
+    return check
+
+
+async def running_jobs(redis_url: str) -> int:
+    """How many delivery jobs have started and not finished: arq marks each while it runs."""
+    async with Redis.from_url(redis_url) as redis:
+        return len([key async for key in redis.scan_iter(f"{in_progress_key_prefix}*")])
+
+
+def jobs_done(redis_url: str) -> Callable[[], Awaitable[bool]]:
+    """A check for `eventually`: no delivery job is queued, deferred or running.
+
+    arq keeps a job in its queue until the job has finished, and a job waits for every send it
+    started, so once the queue is empty every message a job sent has had its answer.
+    """
+
+    async def check() -> bool:
+        async with Redis.from_url(redis_url) as redis:
+            return await redis.zcard(QUEUE) == 0
 
     return check

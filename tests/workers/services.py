@@ -1,51 +1,24 @@
-"""Real local services for the notification tests: a redis-server of our own, a webhook
-receiver that checks signatures, and an SMTP server, all on 127.0.0.1 and free ports."""
+"""Real local services for the notification tests: a webhook receiver that checks signatures
+and an SMTP server, both on 127.0.0.1 and free ports."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import shutil
 import socket
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import uvicorn
 from aiosmtpd.controller import Controller
 
-from app.embedded import RedisProcess, free_port
-
-TOLERANCE = 300  # seconds, as the README's verification snippet uses
-
-
-class RedisServer(RedisProcess):
-    """A redis-server process of the test's own, stoppable without disturbing anyone else."""
-
-    def __init__(self, binary: str = "redis-server") -> None:
-        super().__init__(binary, Path(tempfile.mkdtemp(prefix="herald-redis-")))
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def verify_signature(secret: str, header: str, body: bytes, now: float) -> bool:
-    """What a receiver does, as the README shows it."""
-    parts = dict(item.split("=", 1) for item in header.split(","))
-    timestamp = int(parts["t"])
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return hmac.compare_digest(expected.hexdigest(), parts["v1"]) and (
-        abs(now - timestamp) <= TOLERANCE
-    )
+from app.embedded import free_port
+from testkit.signatures import verify_signature
 
 
 class Received(msgspec.Struct):
@@ -63,7 +36,12 @@ class Receiver:
     """An ASGI webhook receiver served by uvicorn: checks each signature, counts each key."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        # Bound now, and handed to uvicorn at start: no other process can take the port between.
+        # proto must name TCP for asyncio to set TCP_NODELAY on accepted connections; without
+        # it every answer waits out the client's delayed ACK (40 ms).
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
         self.secrets: dict[str, str] = {}
         self.received: list[Received] = []  # answered 2xx
         self.attempts: list[tuple[str, str]] = []  # (path, Idempotency-Key) of every request
@@ -109,13 +87,9 @@ class Receiver:
         await send({"type": "http.response.body", "body": b"ok"})
 
     async def start(self) -> None:
-        # proto must name TCP for asyncio to set TCP_NODELAY on accepted connections; without
-        # it every answer waits out the client's delayed ACK (40 ms).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", self.port))
         config = uvicorn.Config(self, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]))
         while not self._server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
             await asyncio.sleep(0.01)
 

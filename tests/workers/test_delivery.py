@@ -7,9 +7,18 @@ from collections import Counter
 
 from litestar.testing import AsyncTestClient
 
+from app.config import Settings
 from tests.api.conftest import Org, open_incident
 from tests.workers.conftest import StartWorker
-from tests.workers.helpers import add_email, add_webhook, deliveries, post_update, settled
+from tests.workers.helpers import (
+    add_email,
+    add_webhook,
+    deliveries,
+    jobs_done,
+    post_update,
+    running_jobs,
+    settled,
+)
 from tests.workers.services import Mailbox, Receiver, eventually
 
 INVESTIGATING = "We are investigating elevated error rates on the Payments API."
@@ -162,7 +171,11 @@ async def test_internal_unnotified_and_redacted_updates_are_never_sent(
 
 
 async def test_a_redaction_cancels_what_is_still_owed(
-    client: AsyncTestClient, org: Org, receiver: Receiver, start_worker: StartWorker
+    client: AsyncTestClient,
+    org: Org,
+    receiver: Receiver,
+    start_worker: StartWorker,
+    settings: Settings,
 ) -> None:
     await add_webhook(client, org, receiver, "/flaky")
     receiver.answer = lambda path, count: 503
@@ -179,12 +192,20 @@ async def test_a_redaction_cancels_what_is_still_owed(
     )
     assert response.status_code == 200
     await eventually(settled(client, org, 1), what="the cancellation")
-    await asyncio.sleep(0.3)  # an attempt already on the wire lands (and fails) meanwhile
+
+    # An attempt already on the wire lands, and fails, before the receiver starts to accept;
+    # after that, every job still queued (a deferred retry among them) must send nothing.
+    async def none_running() -> bool:
+        return await running_jobs(settings.redis_url) == 0
+
+    await eventually(none_running, what="the attempt on the wire")
     receiver.answer = lambda path, count: 200
-    await asyncio.sleep(0.5)  # time enough for any further attempt, of which there are none
+    attempts = len(receiver.attempts)
+    await eventually(jobs_done(settings.redis_url), what="every queued job")
     [row] = await deliveries(client, org)
     assert row["status"] == "cancelled"
     assert receiver.received == []
+    assert len(receiver.attempts) == attempts
 
 
 async def test_a_receiver_failing_twice_gets_it_once_with_one_key(

@@ -20,7 +20,7 @@ from app.store.event_store import EventMetadata, append, lock_stream, read_strea
 from tests.api.conftest import Org, open_incident
 from tests.conftest import Services
 from tests.workers.conftest import StartWorker
-from tests.workers.helpers import add_webhook, post_update
+from tests.workers.helpers import add_webhook, jobs_done, post_update
 from tests.workers.services import Receiver, eventually
 from workers.dispatcher import dispatch
 
@@ -56,6 +56,7 @@ async def test_eight_writers_committing_out_of_order_each_update_told_exactly_on
     pool: asyncpg.Pool,
     receiver: Receiver,
     start_worker: StartWorker,
+    redis_url: str,
 ) -> None:
     await add_webhook(client, org, receiver, "/hook")
     # Each writer keeps to its own incidents, several of them so that streams stay short.
@@ -104,7 +105,7 @@ async def test_eight_writers_committing_out_of_order_each_update_told_exactly_on
         f"{len(posted)} updates by {WRITERS} writers; a position-only reader skipped"
         f" {len(skipped)}; all told {time.monotonic() - started:.1f} s after the last"
     )
-    await asyncio.sleep(0.5)  # anything sent twice would arrive by now
+    await eventually(jobs_done(redis_url), what="every job, so that a second send would show")
     told = Counter(item.body["incident"]["incident_updates"][0]["id"] for item in receiver.received)
     assert told == Counter({str(update_id): 1 for update_id in posted})
     assert max(receiver.keys().values()) == 1

@@ -17,10 +17,11 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from app.config import Settings
+from testkit.redis_server import RedisServer
 from tests.api.conftest import Org, open_incident
 from tests.conftest import Services
 from tests.workers.helpers import add_webhook, post_update
-from tests.workers.services import Receiver, RedisServer, eventually
+from tests.workers.services import Receiver, eventually
 
 RUN_WORKER = (
     "import os, msgspec; from app.config import Settings; from workers.runner import run; "

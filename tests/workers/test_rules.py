@@ -18,7 +18,7 @@ from app.domain.notifications import (
     idempotency_key,
     smtp_verdict,
 )
-from tests.workers.services import verify_signature
+from testkit.signatures import verify_signature
 
 POLICY = RetryPolicy(budget=5, base=10.0, cap=60.0)
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 from litestar.testing import AsyncTestClient
 
+from testkit.redis_server import RedisServer
 from tests.api.conftest import Org, open_incident
 from tests.conftest import Services
 from tests.workers.conftest import StartWorker
 from tests.workers.helpers import add_webhook, deliveries, post_update, settled
-from tests.workers.services import Receiver, RedisServer, eventually
+from tests.workers.services import Receiver, eventually
 
 
 def _seconds(later: str, earlier: str) -> float:
@@ -114,13 +116,22 @@ async def test_messages_written_while_redis_is_down_leave_as_soon_as_it_is_back(
     receiver: Receiver,
     own_redis: RedisServer,
     start_worker: StartWorker,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await add_webhook(client, org, receiver, "/hook")
-    start_worker(redis_url=own_redis.url, stale_after=60.0)
     own_redis.stop()
     incident = await open_incident(client, org)
     await post_update(client, org, incident, body="Investigating.")
-    await asyncio.sleep(1.5)  # several rounds of the dispatcher failing to reach Redis
+    with caplog.at_level(logging.WARNING, logger="herald.dispatcher"):
+        start_worker(redis_url=own_redis.url, stale_after=60.0)
+
+        # The worker's first round writes the row, then fails to hand it to Redis.
+        async def dispatcher_failed() -> bool:
+            return any("cannot dispatch" in record.message for record in caplog.records)
+
+        await eventually(dispatcher_failed, what="the dispatcher to find Redis down")
+    [row] = await deliveries(client, org)
+    assert (row["status"], row["attempts"]) == ("pending", 0)
     assert receiver.attempts == []
     own_redis.start()
     await eventually(settled(client, org, 1), within=8, what="the delivery after Redis is back")

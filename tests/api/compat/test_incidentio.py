@@ -337,7 +337,9 @@ async def test_a_key_without_the_publishing_scope_is_403_and_writes_nothing(
     assert await event_count(pool) == before
 
 
-@pytest.mark.parametrize("incident_id", [str(uuid.uuid4()), "01FCNDV6P870EA6S7TK1DSYDG1"])
+@pytest.mark.parametrize(
+    "incident_id", [str(uuid.uuid4()), "01FCNDV6P870EA6S7TK1DSYDG1"], ids=["uuid", "ulid"]
+)
 async def test_an_unknown_status_page_incident_is_404(
     client: AsyncTestClient, org: Org, incident_id: str
 ) -> None:
