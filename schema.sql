@@ -261,9 +261,10 @@ CREATE OR REPLACE TRIGGER events_notify_dispatcher
 -- Each API process keeps its pages rendered in memory and LISTENs on herald_pages to learn
 -- which organization's pages changed. NOTIFY is delivered at commit, and not at all on a
 -- rollback, and the triggers run inside the writer's own statements: a command pays no extra
--- round trip. The payload is "organization:kind:counter"; the counter is the log position of
--- the last event appended, or a value of catalog_changes, which each process also reads now and
--- then to notice a notification it missed.
+-- round trip. The payload is "organization:kind:counter", kind one of events, redacted (events
+-- that include a redaction: caches in front are told) and catalog; the counter is the log
+-- position of the last event appended, or a value of catalog_changes, which each process also
+-- reads now and then to notice a notification it missed.
 CREATE SEQUENCE IF NOT EXISTS catalog_changes;
 
 CREATE OR REPLACE FUNCTION notify_pages_appended() RETURNS trigger
@@ -271,14 +272,17 @@ LANGUAGE plpgsql AS $$
 DECLARE
     organization uuid;
     last_position bigint;
+    redacted boolean;
 BEGIN
     -- An incident's first events come before its projection row, and carry the organization.
-    FOR organization, last_position IN
-        SELECT coalesce(i.organization_id, (a.data ->> 'organization_id')::uuid), max(a.position)
+    FOR organization, last_position, redacted IN
+        SELECT coalesce(i.organization_id, (a.data ->> 'organization_id')::uuid), max(a.position),
+               bool_or(a.type = 'UpdateRedacted')
         FROM appended a LEFT JOIN incidents i ON i.id = a.stream_id
         GROUP BY 1
     LOOP
-        PERFORM pg_notify('herald_pages', concat(organization, ':events:', last_position));
+        PERFORM pg_notify('herald_pages', concat(
+            organization, CASE WHEN redacted THEN ':redacted:' ELSE ':events:' END, last_position));
     END LOOP;
     RETURN NULL;
 END

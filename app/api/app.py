@@ -18,6 +18,7 @@ from app.api.health import healthz, readyz
 from app.api.metrics import Metrics, counted, metrics_endpoint, metrics_middleware
 from app.api.openapi import document_api
 from app.api.public.assets import assets_router
+from app.api.public.cdn_purge import CdnPurge
 from app.api.public.headers import security_headers
 from app.api.public.not_found import html_not_found
 from app.api.public.page_cache import PageCache, track_writes
@@ -50,7 +51,12 @@ def create_app(settings: Settings) -> Litestar:
         redis = Redis.from_url(settings.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
         app.state.redis = redis
         app.state.rate_limiter = RateLimiter(redis, settings.rate_limit_per_minute)
-        changes = PageChanges(settings.database_url, check_every=settings.page_check_seconds)
+        purge = CdnPurge(settings.cdn_purge_url, app.state.pool, settings.public_base)
+        changes = PageChanges(
+            settings.database_url,
+            check_every=settings.page_check_seconds,
+            on_redacted=purge.redacted,
+        )
         await changes.start()
         app.state.page_cache = PageCache(app.state.pool, changes)
         app.state.metrics = Metrics()
@@ -59,6 +65,7 @@ def create_app(settings: Settings) -> Litestar:
             yield
         finally:
             await changes.close()
+            await purge.close()
             await redis.aclose()
             await app.state.pool.close()
 

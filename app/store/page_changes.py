@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from uuid import UUID
 
 import asyncpg
@@ -34,8 +35,15 @@ Version = tuple[int, int]
 
 
 class PageChanges:
-    def __init__(self, database_url: str, *, check_every: float = 5.0) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        check_every: float = 5.0,
+        on_redacted: Callable[[UUID], None] = lambda organization: None,
+    ) -> None:
         self._database_url = database_url
+        self._on_redacted = on_redacted
         self._check_every = check_every
         self._conn: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()  # one query at a time on the connection
@@ -140,7 +148,7 @@ class PageChanges:
             changed = UUID(organization) if organization != "*" else None
         except ValueError:
             changed, value = None, 0
-        if kind == "events":
+        if kind in ("events", "redacted"):
             self._heard = (max(self._heard[0], value), self._heard[1])
         elif kind == "catalog":
             self._heard = (self._heard[0], max(self._heard[1], value))
@@ -149,3 +157,5 @@ class PageChanges:
             self._everything_changed()
         else:
             self._organizations[changed] = self._organizations.get(changed, 0) + 1
+            if kind == "redacted":
+                self._on_redacted(changed)

@@ -24,6 +24,14 @@ async def find_published_page(
     return None if row is None else page_from_row(row)
 
 
+async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization: UUID) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT slug FROM status_pages WHERE organization_id = $1 AND published ORDER BY slug",
+        organization,
+    )
+    return [row["slug"] for row in rows]
+
+
 _LAST_CHANGE = (
     "SELECT max(updated_at) FROM incidents WHERE organization_id = $1"
     " AND published_at IS NOT NULL AND component_ids && $2::uuid[]"

@@ -21,6 +21,7 @@ from app.store.rebuild import rebuild_projections
 from bench.harness import serve
 from tests.api.conftest import Org, open_incident
 from tests.api.test_status_page import SURFACES, post
+from tests.workers.services import Receiver
 
 SHOWS_UPDATES = [
     "/status/acme",
@@ -253,3 +254,41 @@ async def test_shared_caches_may_serve_a_little_stale_but_not_for_long(
         assert directives["max-age"] == "10", path
         assert 0 < int(directives["stale-while-revalidate"]) <= 60, path
         assert 0 < int(directives["stale-if-error"]) <= 600, path
+
+
+@pytest.fixture
+async def cdn() -> AsyncIterator[Receiver]:
+    server = Receiver()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_a_redaction_tells_the_cdn_to_drop_the_pages(
+    database: str, redis_url: str, client: AsyncTestClient, org: Org, cdn: Receiver
+) -> None:
+    settings = Settings(
+        database_url=database,
+        redis_url=redis_url,
+        public_url="https://status.example.com",
+        cdn_purge_url=cdn.url("/purge"),
+    )
+    async with AsyncTestClient(create_app(settings)):
+        incident = await open_incident(client, org)
+        leaked = await post(
+            client, org, incident, {"visibility": "public", "body": "Customer 4111 affected"}
+        )
+        await asyncio.sleep(0.3)
+        assert cdn.received == []  # other changes wait out the short max-age
+        redact = f"/v1/incidents/{incident['id']}/updates/{leaked['id']}/redact"
+        assert (await client.post(redact, headers=org.headers)).status_code == 200
+        for _ in range(100):
+            if cdn.received:
+                break
+            await asyncio.sleep(0.02)
+    [purge] = cdn.received
+    page = "https://status.example.com/status/acme"
+    assert purge.path == "/purge"
+    assert f"{page}/api/v2/summary.json" in purge.body["paths"]
+    assert page in purge.body["paths"]
+    assert purge.body["prefixes"] == [f"{page}/"]

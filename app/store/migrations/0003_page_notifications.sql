@@ -6,14 +6,17 @@ LANGUAGE plpgsql AS $$
 DECLARE
     organization uuid;
     last_position bigint;
+    redacted boolean;
 BEGIN
     -- An incident's first events come before its projection row, and carry the organization.
-    FOR organization, last_position IN
-        SELECT coalesce(i.organization_id, (a.data ->> 'organization_id')::uuid), max(a.position)
+    FOR organization, last_position, redacted IN
+        SELECT coalesce(i.organization_id, (a.data ->> 'organization_id')::uuid), max(a.position),
+               bool_or(a.type = 'UpdateRedacted')
         FROM appended a LEFT JOIN incidents i ON i.id = a.stream_id
         GROUP BY 1
     LOOP
-        PERFORM pg_notify('herald_pages', concat(organization, ':events:', last_position));
+        PERFORM pg_notify('herald_pages', concat(
+            organization, CASE WHEN redacted THEN ':redacted:' ELSE ':events:' END, last_position));
     END LOOP;
     RETURN NULL;
 END
