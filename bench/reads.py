@@ -4,7 +4,8 @@
 Pages of their own organizations: three open incidents and 1, 100 or 10,000 past ones
 (resolved before the page's two-week window), and one page showing 1,000 open incidents. Then
 the page with 100 past incidents again while a writer posts one public update a second to it:
-the rate under 64 connections, and the latency of the first read after each change.
+the rate under 64 connections, and the latency of the first read after each change. Last,
+/healthz, which does nothing: the cost of the server stack every answer goes through.
 
     uv run --group bench python -m bench --only reads --duration 3 --rounds 2
 """
@@ -138,6 +139,8 @@ def run(world: World, *, rounds: int, duration: float) -> list[Figure]:
             for case, (page, _, _) in cases.items()
             for surface, suffix in SURFACES.items()
         }
+        # An answer that does nothing: what the stack itself costs, against the same baseline.
+        paths["/healthz, the stack's floor"] = "/healthz"
         bodies = {}
         for path in paths.values():
             response = httpx.get(herald + path, timeout=60)
