@@ -43,6 +43,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # metrics_refresh seconds per API process.
     metrics_token: str | None = None
     metrics_refresh: float = 15.0
+    # Each API process learns of page changes by NOTIFY, and checks this often for one it missed.
+    page_check_seconds: float = 5.0
+    # Told the addresses of an organization's pages when one of its updates is redacted.
+    cdn_purge_url: str | None = None
     # Operations. Peers whose X-Forwarded-For is believed (addresses or CIDR networks); every
     # other peer is the client itself. Keys SECRET_KEY replaced: still verify and decrypt.
     trusted_proxies: tuple[str, ...] = ()
@@ -148,6 +152,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         worker_max_jobs=int(environ.get("WORKER_MAX_JOBS", "20")),
         metrics_token=environ.get("METRICS_TOKEN", "").strip() or None,
         metrics_refresh=float(environ.get("METRICS_REFRESH_SECONDS", "15")),
+        page_check_seconds=float(environ.get("PAGE_CHECK_SECONDS", "5")),
+        cdn_purge_url=environ.get("CDN_PURGE_URL", "").strip() or None,
         trusted_proxies=_networks(environ.get("TRUSTED_PROXIES")),
         secret_keys_old=_old_keys(environ),
     )

@@ -18,9 +18,11 @@ from app.api.health import healthz, readyz
 from app.api.metrics import Metrics, counted, metrics_endpoint, metrics_middleware
 from app.api.openapi import document_api
 from app.api.public.assets import assets_router
+from app.api.public.cdn_purge import CdnPurge
 from app.api.public.headers import security_headers
 from app.api.public.not_found import html_not_found
-from app.api.public.pages import RenderedCache, StatusPageSurfaces
+from app.api.public.page_cache import PageCache, track_writes
+from app.api.public.pages import StatusPageSurfaces
 from app.api.public.subscriptions import subscriptions_router
 from app.api.public.templating import template_config
 from app.api.rate_limit import RateLimiter, add_rate_limit_headers
@@ -32,6 +34,7 @@ from app.api.v1.errors import EXCEPTION_HANDLERS
 from app.api.v1.incidents import IncidentController
 from app.api.v1.subscribers import notifications_router
 from app.config import Settings
+from app.store.page_changes import PageChanges
 from app.store.pool import create_pool
 
 # Bodies are small JSON documents; anything larger is refused with 413 before it is read.
@@ -48,12 +51,21 @@ def create_app(settings: Settings) -> Litestar:
         redis = Redis.from_url(settings.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
         app.state.redis = redis
         app.state.rate_limiter = RateLimiter(redis, settings.rate_limit_per_minute)
-        app.state.rendered_pages = RenderedCache()
+        purge = CdnPurge(settings.cdn_purge_url, app.state.pool, settings.public_base)
+        changes = PageChanges(
+            settings.database_url,
+            check_every=settings.page_check_seconds,
+            on_redacted=purge.redacted,
+        )
+        await changes.start()
+        app.state.page_cache = PageCache(app.state.pool, changes)
         app.state.metrics = Metrics()
         app.state.counted = counted(app.state.pool, settings.metrics_refresh)
         try:
             yield
         finally:
+            await changes.close()
+            await purge.close()
             await redis.aclose()
             await app.state.pool.close()
 
@@ -93,7 +105,7 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"public_base": settings.public_base}),
         lifespan=[database],
         guards=[refuse_control_in_path],
-        middleware=[*proxies, request_id_middleware, metrics_middleware],
+        middleware=[*proxies, request_id_middleware, metrics_middleware, track_writes],
         before_send=[
             add_request_id_header,
             add_rate_limit_headers,

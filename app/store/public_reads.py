@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from uuid import UUID
 
@@ -25,41 +24,24 @@ async def find_published_page(
     return None if row is None else page_from_row(row)
 
 
-class PageVersion(msgspec.Struct, frozen=True, kw_only=True):
-    page: StatusPage
-    fingerprint: str  # changes whenever anything the page shows may have changed, but the time
-    changed: datetime  # when that last happened
+async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization: UUID) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT slug FROM status_pages WHERE organization_id = $1 AND published ORDER BY slug",
+        organization,
+    )
+    return [row["slug"] for row in rows]
 
 
-# One round trip per read: the page, and a digest of the version of every incident it may show,
-# folded inside PostgreSQL rather than sent over row by row.
-_PAGE_VERSION = (
-    "SELECT p.*, shown.digest, shown.changed FROM status_pages p CROSS JOIN LATERAL ("
-    "  SELECT encode(sha256(convert_to("
-    "           coalesce(string_agg(i.id::text || ':' || i.version, ';' ORDER BY i.id), ''),"
-    "           'UTF8')), 'hex') AS digest,"
-    "         max(i.updated_at) AS changed"
-    "  FROM incidents i WHERE i.organization_id = p.organization_id"
-    "   AND i.published_at IS NOT NULL AND i.component_ids && p.component_ids) shown"
-    " WHERE p.slug = $1 AND p.published"
+_LAST_CHANGE = (
+    "SELECT max(updated_at) FROM incidents WHERE organization_id = $1"
+    " AND published_at IS NOT NULL AND component_ids && $2::uuid[]"
 )
 
 
-async def published_page_version(
-    conn: asyncpg.Pool | asyncpg.Connection, slug: str
-) -> PageVersion | None:
-    row = await conn.fetchrow(_PAGE_VERSION, slug)
-    if row is None:
-        return None
-    fields = dict(row)
-    digest, changed = fields.pop("digest"), fields.pop("changed")
-    page = page_from_row(fields)
-    seed = f"{page.id}:{page.updated_at.isoformat()}:{digest}"
-    return PageVersion(
-        page=page,
-        fingerprint=hashlib.sha256(seed.encode()).hexdigest()[:32],
-        changed=max(page.updated_at, changed or page.updated_at),
-    )
+async def last_change(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> datetime:
+    """When anything the page shows last changed: the page itself or one of its incidents."""
+    changed = await conn.fetchval(_LAST_CHANGE, page.organization_id, list(page.component_ids))
+    return max(page.updated_at, changed or page.updated_at)
 
 
 async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> PublicPage:

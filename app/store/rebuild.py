@@ -17,6 +17,8 @@ from app.domain.incident import fold
 from app.store.codec import decode_event
 from app.store.event_store import RecordedEvent
 from app.store.migrate import SCHEMA_PATH
+from app.store.page_changes import CHANNEL as PAGES_CHANNEL
+from app.store.page_changes import REBUILT
 from app.store.projections import copy_projected, rows_for
 
 PROJECTION_TABLES = ("incidents", "incident_updates", "component_intervals")
@@ -113,6 +115,7 @@ async def rebuild_projections(
                     f"DROP TABLE public.{table}; ALTER TABLE {SHADOW}.{table} SET SCHEMA public"
                 )
             await conn.execute(f"DROP SCHEMA {SHADOW}")
+            await conn.execute("SELECT pg_notify($1, $2)", PAGES_CHANNEL, REBUILT)
         on_progress(total, total)
         return total
     finally:

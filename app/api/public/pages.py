@@ -1,13 +1,12 @@
 """GET /status/{slug}...: the published page as HTML, Statuspage JSON and feeds.
 
-Every surface answers conditional GETs. The ETag covers the page's projection version and the
-current UTC minute, since an ongoing outage changes the uptime bars with no new event. Reads
-touch projections only, and rendered bodies are kept per ETag so a burst costs two small queries.
+Every surface answers conditional GETs; the ETag names the exact bytes. Bodies are rendered
+from projections once per version of the page and minute (page_cache.py), and served from
+memory until then: a steady read runs no SQL.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from litestar.params import FromPath
 from app.api.errors import NotFound
 from app.api.public.conditional import http_date, last_modified, not_modified
 from app.api.public.feeds import history_feed
+from app.api.public.page_cache import PageCache
 from app.domain.catalog import StatusPage
 from app.domain.public_page import PublicPage
 from app.domain.uptime import daily_minutes
@@ -31,14 +31,17 @@ from app.present.statuspage import (
 )
 from app.store.public_reads import (
     component_history,
+    last_change,
     load_public_page,
     page_incidents,
-    published_page_version,
 )
 
 UPTIME_DAYS = 90
 RECENTLY_RESOLVED = timedelta(days=14)
-CACHE_SIZE = 512
+# Shared caches may keep a copy 10 s, then serve it a little longer while they fetch a new one
+# or while Herald cannot answer; short, since a redaction purges (README: "CDN") and everything
+# else should be seen within seconds.
+CACHE_CONTROL = "public, max-age=10, stale-while-revalidate=30, stale-if-error=300"
 
 Build = Callable[["Snapshot"], Awaitable[bytes]]
 
@@ -59,51 +62,27 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
         return f"{self.base}/status/{self.page.slug}"
 
 
-class RenderedCache:
-    """The last few rendered bodies by ETag and address; an ETag names exact content."""
-
-    def __init__(self, size: int = CACHE_SIZE) -> None:
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._size = size
-
-    def get(self, key: str) -> bytes | None:
-        if key in self._items:
-            self._items.move_to_end(key)
-        return self._items.get(key)
-
-    def put(self, key: str, content: bytes) -> None:
-        self._items[key] = content
-        self._items.move_to_end(key)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
-
-
 async def _serve(
     request: Request, slug: str, variant: str, media_type: str, build: Build
 ) -> Response:
-    version = await published_page_version(request.app.state.pool, slug)
-    if version is None:
-        raise NotFound("No published status page has this address.")
-    now = datetime.now(UTC)
-    minute = now.replace(second=0, microsecond=0)
-    etag = f'"{version.fingerprint}-{minute:%Y%m%d%H%M}-{variant}"'
-    changed = max(minute, version.changed)
-    headers = {
-        "ETag": etag,
-        "Last-Modified": http_date(last_modified(changed, now)),
-        "Cache-Control": "public, max-age=10",
-    }
-    if not_modified(request.headers, etag, changed):
-        return Response(content=b"", status_code=304, headers=headers)
-    cache: RenderedCache = request.app.state.rendered_pages
-    content = cache.get(etag)
-    if content is None:
-        snapshot = Snapshot(
-            request=request, page=version.page, now=now, base=request.app.state.public_base
-        )
+    cache: PageCache = request.app.state.page_cache
+
+    async def render(page: StatusPage, now: datetime) -> tuple[bytes, datetime]:
+        snapshot = Snapshot(request=request, page=page, now=now, base=request.app.state.public_base)
         content = await build(snapshot)
-        cache.put(etag, content)
-    return Response(content=content, media_type=media_type, headers=headers)
+        return content, await last_change(request.app.state.pool, page)
+
+    rendered = await cache.rendered(slug, variant, render)
+    if rendered is None:
+        raise NotFound("No published status page has this address.")
+    headers = {
+        "ETag": rendered.etag,
+        "Last-Modified": http_date(last_modified(rendered.changed, datetime.now(UTC))),
+        "Cache-Control": CACHE_CONTROL,
+    }
+    if not_modified(request.headers, rendered.etag, rendered.changed):
+        return Response(content=b"", status_code=304, headers=headers)
+    return Response(content=rendered.content, media_type=media_type, headers=headers)
 
 
 async def _view(snapshot: Snapshot) -> PublicPage:

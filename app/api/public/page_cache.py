@@ -1,0 +1,127 @@
+"""Rendered public pages kept in memory, one copy per page and surface, valid for one version.
+
+A copy is served while the page's organization has the version it was rendered under (see
+app/store/page_changes.py) and within the minute it was rendered in, since the uptime bars move
+with the clock. A copy out of date is rendered again once, whatever the number of readers
+waiting for it: they queue on the copy's lock and find the new one when it is their turn.
+While no notification can arrive, nothing is kept and every read renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import asyncpg
+import msgspec
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.domain.catalog import StatusPage
+from app.store.page_changes import PageChanges, Version
+from app.store.public_reads import find_published_page
+
+MAX_PAGES = 4096  # addresses remembered, published or not, before the memory is cleared
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Rendered(msgspec.Struct, frozen=True, kw_only=True):
+    content: bytes
+    etag: str  # names these exact bytes, so every replica gives equal bytes the same one
+    changed: datetime  # the last change the content shows, or the minute it was rendered in
+    minute: datetime
+    version: Version | None
+
+
+Render = Callable[[StatusPage, datetime], Awaitable[tuple[bytes, datetime]]]
+
+
+def _etag(content: bytes, variant: str) -> str:
+    return f'"{hashlib.sha256(content).hexdigest()[:32]}-{variant}"'
+
+
+class PageCache:
+    def __init__(self, pool: asyncpg.Pool, changes: PageChanges) -> None:
+        self.pool = pool
+        self.changes = changes
+        self._pages: dict[str, tuple[Version, StatusPage | None]] = {}
+        self._rendered: dict[tuple[str, str], Rendered] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    async def page(self, slug: str) -> StatusPage | None:
+        """The published page at this address, from memory while the catalog is unchanged."""
+        version = self.changes.catalog_version()
+        known = self._pages.get(slug)
+        if known is not None and version is not None and known[0] == version:
+            return known[1]
+        page = await find_published_page(self.pool, slug)
+        if version is not None:
+            if len(self._pages) >= MAX_PAGES:
+                self._pages.clear()
+            self._pages[slug] = (version, page)
+        return page
+
+    async def rendered(self, slug: str, variant: str, render: Render) -> Rendered | None:
+        """The page's surface as it is now; None when no published page has this address."""
+        await self.changes.settle()
+        page = await self.page(slug)
+        if page is None:
+            return None
+        key = (slug, variant)
+        found = self._fresh(key, page)
+        if found is not None:
+            return found
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            found = self._fresh(key, page)
+            if found is not None:
+                return found
+            # Taken before reading: a change that lands during the render moves the version on,
+            # and the next read renders again.
+            version = self.changes.version(page.organization_id)
+            now = datetime.now(UTC)
+            minute = now.replace(second=0, microsecond=0)
+            content, changed = await render(page, now)
+            found = Rendered(
+                content=content,
+                etag=_etag(content, variant),
+                changed=max(minute, changed),
+                minute=minute,
+                version=version,
+            )
+            if version is not None:
+                if len(self._rendered) >= MAX_PAGES:
+                    self._rendered.clear()
+                self._rendered[key] = found
+            return found
+
+    def _fresh(self, key: tuple[str, str], page: StatusPage) -> Rendered | None:
+        found = self._rendered.get(key)
+        if found is None or found.version is None:
+            return None
+        minute = datetime.now(UTC).replace(second=0, microsecond=0)
+        if found.minute != minute or found.version != self.changes.version(page.organization_id):
+            return None
+        return found
+
+
+def track_writes(app: ASGIApp) -> ASGIApp:
+    """Tell the page cache when this process has answered a write, before the client hears of
+    it: its next page read then includes the change (read your own write)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in READ_METHODS:
+            await app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                cache = getattr(scope["app"].state, "page_cache", None)
+                if cache is not None:
+                    cache.changes.wrote()
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    return middleware
