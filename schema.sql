@@ -130,7 +130,10 @@ CREATE TABLE IF NOT EXISTS incidents (
     published_at        timestamptz,
     public_timeline     jsonb NOT NULL,
     -- component_statuses as the public sees them: set by public updates and resolving only.
-    public_component_statuses jsonb NOT NULL DEFAULT '[]'
+    public_component_statuses jsonb NOT NULL DEFAULT '[]',
+    -- The folded state a command starts from (app/store/snapshot.py); NULL on a row written
+    -- before snapshots were kept, whose command folds the stream instead.
+    snapshot            jsonb
 );
 CREATE INDEX IF NOT EXISTS incidents_by_organization ON incidents (organization_id, id DESC);
 CREATE INDEX IF NOT EXISTS incidents_by_component ON incidents USING gin (component_ids);
