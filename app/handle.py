@@ -1,13 +1,11 @@
-"""The shell around the decider: one command, one transaction, two round trips.
+"""The shell around the decider: one command in two round trips, its writes atomic.
 
-Lock the incident and read its snapshot with the facts the rules need from the catalog, decide,
-then write the events, update bodies and projections (the new snapshot among them) in one
-statement, all before the transaction commits.
+Read the incident's snapshot with the facts the rules need from the catalog, decide, then write
+the events, update bodies and projections (the new snapshot among them) in one statement.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from uuid import UUID
 
 import asyncpg
@@ -20,7 +18,7 @@ from app.domain.incident import Incident, evolve, fold
 from app.domain.timeline import PublicView, public_view
 from app.store.catalog import refuse_unknown_components
 from app.store.commit import commit
-from app.store.event_store import EventMetadata, RecordedEvent, read_stream
+from app.store.event_store import ConcurrencyError, EventMetadata, RecordedEvent, read_stream
 from app.store.projections import rows_after
 from app.store.snapshot import Loaded, Snapshot, load
 
@@ -45,7 +43,9 @@ def _with_facts(command: Command, loaded: Loaded) -> Command:
     return command
 
 
-async def _load(conn: asyncpg.Connection, command: Command, organization_id: UUID) -> Loaded:
+async def _load(
+    conn: asyncpg.Connection, command: Command, organization_id: UUID, *, lock: bool
+) -> Loaded:
     match command:
         case OpenIncident() | EditIncident() if command.component_ids is not None:
             component_ids = command.component_ids
@@ -53,7 +53,12 @@ async def _load(conn: asyncpg.Connection, command: Command, organization_id: UUI
             component_ids = ()
     published = isinstance(command, PostUpdate) and command.visibility == "public"
     return await load(
-        conn, command.incident_id, organization_id, published=published, component_ids=component_ids
+        conn,
+        command.incident_id,
+        organization_id,
+        lock=lock,
+        published=published,
+        component_ids=component_ids,
     )
 
 
@@ -75,41 +80,61 @@ async def handle(
 ) -> Handled:
     """Run `command` for `organization_id`; raises DomainError and appends nothing on a rule.
 
-    Inside a caller's transaction it adds no savepoint: every rule is decided before the first
-    write, so a DomainError leaves nothing of this command to roll back.
+    Outside a transaction it reads without a lock and writes in one statement that appends only
+    after the version it read: two round trips, no BEGIN or COMMIT. Should another writer have
+    appended in between, it runs again the way it does inside a caller's transaction, where it
+    locks the incident before reading and so queues behind other writers. There it adds no
+    savepoint: every rule is decided before the first write, so a DomainError leaves nothing of
+    this command to roll back.
     """
-    async with nullcontext() if conn.is_in_transaction() else conn.transaction():
-        loaded = await _load(conn, command, organization_id)
-        snapshot = loaded.snapshot
-        if loaded.stale:
-            snapshot = await _folded(conn, command.incident_id)
-        state = None if snapshot is None else snapshot.incident
-        if state is not None and state.organization_id != organization_id:
-            state = None  # another organization's incident does not exist for this caller
-        events = decide(_with_facts(command, loaded), state)
-        version = 0 if snapshot is None else snapshot.version
-        if not events:
-            assert state is not None
-            return Handled(incident=state, version=version, recorded=[])
-        bodies, erased = [], []
-        for event in events:
-            state = evolve(state, event)
-            match event:
-                case UpdatePosted(has_body=True) if isinstance(command, PostUpdate):
-                    bodies.append((event.update_id, command.body))
-                case UpdateRedacted() if isinstance(command, RedactUpdate):
-                    erased.append(event.update_id)
+    if conn.is_in_transaction():
+        return await _run(conn, command, organization_id, metadata, lock=True)
+    try:
+        return await _run(conn, command, organization_id, metadata, lock=False)
+    except ConcurrencyError:
+        async with conn.transaction():
+            return await _run(conn, command, organization_id, metadata, lock=True)
+
+
+async def _run(
+    conn: asyncpg.Connection,
+    command: Command,
+    organization_id: UUID,
+    metadata: EventMetadata,
+    *,
+    lock: bool,
+) -> Handled:
+    loaded = await _load(conn, command, organization_id, lock=lock)
+    snapshot = loaded.snapshot
+    if loaded.stale:
+        snapshot = await _folded(conn, command.incident_id)
+    state = None if snapshot is None else snapshot.incident
+    if state is not None and state.organization_id != organization_id:
+        state = None  # another organization's incident does not exist for this caller
+    events = decide(_with_facts(command, loaded), state)
+    version = 0 if snapshot is None else snapshot.version
+    if not events:
         assert state is not None
-        before = PublicView() if snapshot is None else snapshot.view
-        rows, _ = rows_after(before, state, version + len(events), events)
-        recorded = await commit(
-            conn,
-            command.incident_id,
-            version,
-            events,
-            metadata,
-            bodies=bodies,
-            erased=erased,
-            rows=rows,
-        )
-        return Handled(incident=state, version=version + len(events), recorded=recorded)
+        return Handled(incident=state, version=version, recorded=[])
+    bodies, erased = [], []
+    for event in events:
+        state = evolve(state, event)
+        match event:
+            case UpdatePosted(has_body=True) if isinstance(command, PostUpdate):
+                bodies.append((event.update_id, command.body))
+            case UpdateRedacted() if isinstance(command, RedactUpdate):
+                erased.append(event.update_id)
+    assert state is not None
+    before = PublicView() if snapshot is None else snapshot.view
+    rows, _ = rows_after(before, state, version + len(events), events)
+    recorded = await commit(
+        conn,
+        command.incident_id,
+        version,
+        events,
+        metadata,
+        bodies=bodies,
+        erased=erased,
+        rows=rows,
+    )
+    return Handled(incident=state, version=version + len(events), recorded=recorded)

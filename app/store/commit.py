@@ -62,6 +62,9 @@ def _statement() -> str:
         "INSERT INTO events (stream_id, version, type, data, metadata)"
         f" SELECT {stream}, {expected} + n, t, d::jsonb, {p('jsonb')}"
         f" FROM unnest({p('text[]')}, {p('text[]')}) WITH ORDINALITY AS e(t, d, n)"
+        # A writer that read without the lock takes it before its first event, the order every
+        # writer takes them in, so two writers never wait on each other both ways.
+        f" LEFT JOIN LATERAL (SELECT FROM incidents WHERE id = {stream} FOR UPDATE) held ON true"
         " RETURNING position, version, recorded_at"
     )
     bodies = (

@@ -33,7 +33,8 @@ class Loaded(msgspec.Struct, frozen=True, kw_only=True):
     known_component_ids: frozenset[UUID]
 
 
-_encoder = msgspec.json.Encoder()
+# Sets in sorted order: a rebuilt snapshot must equal the live one byte for byte.
+_encoder = msgspec.json.Encoder(order="deterministic")
 _decoder = msgspec.json.Decoder(Snapshot)
 
 # The first scalar subquery locks the incident's row; when it waits for another writer,
@@ -41,7 +42,7 @@ _decoder = msgspec.json.Decoder(Snapshot)
 # snapshot left behind by a writer that skipped the lock (an index probe, whatever the length).
 # Catalog facts ride along when asked for.
 _LOAD = (
-    "SELECT (SELECT coalesce(snapshot::text, '') FROM incidents WHERE id = $1 FOR UPDATE)"
+    "SELECT (SELECT coalesce(snapshot::text, '') FROM incidents WHERE id = $1 {lock})"
     " AS snapshot,"
     " (SELECT max(version) FROM events WHERE stream_id = $1) AS version,"
     " CASE WHEN $3 THEN ARRAY(SELECT DISTINCT unnest(component_ids) FROM status_pages"
@@ -49,6 +50,7 @@ _LOAD = (
     " CASE WHEN cardinality($4::uuid[]) > 0 THEN ARRAY(SELECT id FROM components"
     "  WHERE organization_id = $2 AND id = ANY($4::uuid[])) END AS known"
 )
+_LOAD_LOCKED, _LOAD_UNLOCKED = _LOAD.format(lock="FOR UPDATE"), _LOAD.format(lock="")
 
 
 def encode_snapshot(snapshot: Snapshot) -> str:
@@ -60,13 +62,20 @@ async def load(
     incident_id: UUID,
     organization_id: UUID,
     *,
+    lock: bool,
     published: bool = False,
     component_ids: tuple[UUID, ...] = (),
 ) -> Loaded:
-    """Lock `incident_id` until the transaction ends and read its snapshot (None for a new
-    stream); with `published`, the components on the organization's published pages; of
+    """Read the snapshot of `incident_id` (None for a new stream), with `lock` locking it until
+    the transaction ends; with `published`, the components on the organization's published pages; of
     `component_ids`, those that are the organization's components."""
-    row = await conn.fetchrow(_LOAD, incident_id, organization_id, published, list(component_ids))
+    row = await conn.fetchrow(
+        _LOAD_LOCKED if lock else _LOAD_UNLOCKED,
+        incident_id,
+        organization_id,
+        published,
+        list(component_ids),
+    )
     snapshot = _decoder.decode(row["snapshot"]) if row["snapshot"] else None
     behind = snapshot is not None and (row["version"] or 0) > snapshot.version
     return Loaded(
