@@ -28,6 +28,19 @@ CREATE TABLE IF NOT EXISTS api_keys (
     revoked_at  timestamptz
 );
 
+-- Each API process caches principals; a revoked or deleted key is dropped from every cache.
+CREATE OR REPLACE FUNCTION notify_api_key_revoked() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('herald_api_key_revoked', OLD.id::text);
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER api_keys_notify_revoked
+    AFTER UPDATE OF revoked_at OR DELETE ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION notify_api_key_revoked();
+
 CREATE TABLE IF NOT EXISTS components (
     id               uuid PRIMARY KEY,
     organization_id  uuid NOT NULL REFERENCES organizations (id),

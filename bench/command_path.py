@@ -32,6 +32,7 @@ CONCURRENCY = (1, 16, 64)
 HISTORY = 1000  # events of each "long" incident
 FEW = 16  # incidents in the fresh and the long set
 KEYED_EVERY = 5
+META = EventMetadata()
 
 
 def _body(component_id: uuid.UUID) -> str:
@@ -86,10 +87,16 @@ async def _prepare(world: World) -> tuple[uuid.UUID, list[str], list[str], list[
 
         await asyncio.gather(*(fill(row["id"]) for row in long))
         statements: list[str] = []
+
+        def log(record: asyncpg.connection.LoggedQuery) -> None:
+            statements.append(record.query)
+
         async with pool.acquire() as conn:
-            await handle(conn, _post(long[0]["id"], component, 1), organization_id, EventMetadata())
-            conn.add_query_logger(lambda record: statements.append(record.query))
-            await handle(conn, _post(long[0]["id"], component, 2), organization_id, EventMetadata())
+            await handle(conn, _post(long[0]["id"], component, 1), organization_id, META)
+            conn.add_query_logger(log)
+            await handle(conn, _post(long[0]["id"], component, 2), organization_id, META)
+            await asyncio.sleep(0.1)  # asyncpg calls query loggers soon, not at once
+            conn.remove_query_logger(log)  # before the pool's own reset on release
         ids = [[str(row["id"]) for row in chosen] for chosen in (many, fresh, long)]
         return component, *ids, len(statements)
     finally:

@@ -38,7 +38,11 @@ function request()
   counter = counter + 1
   local headers = nil
   if keyed_every > 0 and counter % keyed_every == 0 then
+    -- Headers given to wrk.format replace wrk.headers, so they are copied in.
     headers = {["Idempotency-Key"] = string.format("bench-%d-%d-%d", os.time(), thread_id, counter)}
+    for name, value in pairs(wrk.headers) do
+      headers[name] = value
+    end
   end
   return wrk.format("POST", string.format(path, ids[counter % #ids + 1]), headers, body)
 end

@@ -33,6 +33,7 @@ from app.api.v1.incidents import IncidentController
 from app.api.v1.subscribers import notifications_router
 from app.config import Settings
 from app.store.pool import create_pool
+from app.store.principals import PrincipalCache
 
 # Bodies are small JSON documents; anything larger is refused with 413 before it is read.
 MAX_BODY_BYTES = 1024 * 1024
@@ -42,6 +43,8 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url, keeps_session_state=False)
+        app.state.principals = PrincipalCache(settings.database_url)
+        await app.state.principals.start()
         # A hung Redis costs a request at most this timeout, and then the limiter stops asking
         # for a moment (rate_limit.py); long enough that a busy event loop does not time out
         # answers that did arrive.
@@ -55,6 +58,7 @@ def create_app(settings: Settings) -> Litestar:
             yield
         finally:
             await redis.aclose()
+            await app.state.principals.close()
             await app.state.pool.close()
 
     v1 = Router(
