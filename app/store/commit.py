@@ -116,11 +116,14 @@ def _statement() -> str:
         " AND c.ended_at IS NULL"
     )
     intervals = insert_rows("component_intervals", INTERVAL_COLUMNS)
+    # The incident's row comes first: PostgreSQL locks a statement's tables in the order it
+    # reads them, and incidents before events is the order every writer and a rebuild's swap
+    # take them in, so none waits on another both ways.
     parts = {
+        "incident": incident,
         "appended": append,
         "bodies": bodies,
         "erased": erased,
-        "incident": incident,
         "updates": updates,
         "redactions": redactions,
         "ends": ends,
