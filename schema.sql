@@ -28,6 +28,19 @@ CREATE TABLE IF NOT EXISTS api_keys (
     revoked_at  timestamptz
 );
 
+-- Each API process caches principals; a revoked or deleted key is dropped from every cache.
+CREATE OR REPLACE FUNCTION notify_api_key_revoked() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('herald_api_key_revoked', OLD.id::text);
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER api_keys_notify_revoked
+    AFTER UPDATE OF revoked_at OR DELETE ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION notify_api_key_revoked();
+
 CREATE TABLE IF NOT EXISTS components (
     id               uuid PRIMARY KEY,
     organization_id  uuid NOT NULL REFERENCES organizations (id),
@@ -130,7 +143,10 @@ CREATE TABLE IF NOT EXISTS incidents (
     published_at        timestamptz,
     public_timeline     jsonb NOT NULL,
     -- component_statuses as the public sees them: set by public updates and resolving only.
-    public_component_statuses jsonb NOT NULL DEFAULT '[]'
+    public_component_statuses jsonb NOT NULL DEFAULT '[]',
+    -- The folded state a command starts from (app/store/snapshot.py); NULL on a row written
+    -- before snapshots were kept, whose command folds the stream instead.
+    snapshot            jsonb
 );
 CREATE INDEX IF NOT EXISTS incidents_by_organization ON incidents (organization_id, id DESC);
 CREATE INDEX IF NOT EXISTS incidents_by_component ON incidents USING gin (component_ids);

@@ -175,16 +175,40 @@ def server_options(settings: Settings) -> dict[str, Any]:
 @LOG_FORMAT
 @HOST
 @PORT
-def serve(log_format: str, host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="API processes sharing the port.  [default: one per core]",
+)
+def serve(log_format: str, host: str | None, port: int | None, workers: int | None) -> None:
     """Migrate, then serve the API and the status pages on --host and --port."""
     import uvicorn
 
+    configure_logging(log_format)
+    environ = _listen_on(_environ(), host, port)
+    settings = load_settings(environ)
+    _migrate()
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        from app.api.app import create_app
+
+        uvicorn.run(create_app(settings), **server_options(settings))
+        return
+    # Each process builds its own application from the environment it inherits; what they
+    # share (the log, idempotency keys, the rate limit's budget) lives in PostgreSQL and Redis.
+    os.environ.update(environ | {SERVED_LOG_FORMAT: log_format})
+    uvicorn.run("app.cli:served_app", factory=True, workers=workers, **server_options(settings))
+
+
+SERVED_LOG_FORMAT = "HERALD_SERVE_LOG_FORMAT"
+
+
+def served_app() -> Any:
+    """The application of one `herald serve --workers N` process."""
     from app.api.app import create_app
 
-    configure_logging(log_format)
-    settings = load_settings(_listen_on(_environ(), host, port))
-    _migrate()
-    uvicorn.run(create_app(settings), **server_options(settings))
+    configure_logging(os.environ.get(SERVED_LOG_FORMAT, "json"))
+    return create_app(load_settings(os.environ))
 
 
 @main.command()

@@ -1,12 +1,11 @@
-"""The shell around the decider: one command, one transaction.
+"""The shell around the decider: one command in two round trips, its writes atomic.
 
-Lock the stream, fold its events, gather the facts the rules need, decide, append, then keep
-update bodies and projections in step, all before the transaction commits.
+Read the incident's snapshot with the facts the rules need from the catalog, decide, then write
+the events, update bodies and projections (the new snapshot among them) in one statement.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from uuid import UUID
 
 import asyncpg
@@ -16,10 +15,12 @@ from app.domain.commands import Command, EditIncident, OpenIncident, PostUpdate,
 from app.domain.decide import decide
 from app.domain.events import UpdatePosted, UpdateRedacted
 from app.domain.incident import Incident, evolve, fold
-from app.store.bodies import erase_body, save_body
-from app.store.catalog import check_components_exist, published_component_ids
-from app.store.event_store import EventMetadata, RecordedEvent, append, lock_stream, read_stream
-from app.store.projections import project
+from app.domain.timeline import PublicView, public_view
+from app.store.catalog import refuse_unknown_components
+from app.store.commit import commit
+from app.store.event_store import ConcurrencyError, EventMetadata, RecordedEvent, read_stream
+from app.store.projections import rows_after
+from app.store.snapshot import Loaded, Snapshot, load
 
 
 class Handled(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,17 +29,47 @@ class Handled(msgspec.Struct, frozen=True, kw_only=True):
     recorded: list[RecordedEvent]
 
 
-async def _with_facts(conn: asyncpg.Connection, command: Command, organization_id: UUID) -> Command:
+def _with_facts(command: Command, loaded: Loaded) -> Command:
     """Check catalog references and fill in the facts a rule needs from outside the stream."""
     match command:
         case OpenIncident() | EditIncident() if command.component_ids is not None:
-            await check_components_exist(
-                conn, organization_id, command.component_ids, "component_ids"
+            refuse_unknown_components(
+                command.component_ids, loaded.known_component_ids, "component_ids"
             )
         case PostUpdate(visibility="public"):
-            published = await published_component_ids(conn, organization_id)
-            return msgspec.structs.replace(command, published_component_ids=published)
+            return msgspec.structs.replace(
+                command, published_component_ids=loaded.published_component_ids
+            )
     return command
+
+
+async def _load(
+    conn: asyncpg.Connection, command: Command, organization_id: UUID, *, lock: bool
+) -> Loaded:
+    match command:
+        case OpenIncident() | EditIncident() if command.component_ids is not None:
+            component_ids = command.component_ids
+        case _:
+            component_ids = ()
+    published = isinstance(command, PostUpdate) and command.visibility == "public"
+    return await load(
+        conn,
+        command.incident_id,
+        organization_id,
+        lock=lock,
+        published=published,
+        component_ids=component_ids,
+    )
+
+
+async def _folded(conn: asyncpg.Connection, stream_id: UUID) -> Snapshot | None:
+    """The snapshot of a stream as its events leave it, for a snapshot found stale."""
+    history = await read_stream(conn, stream_id)
+    events = [item.event for item in history]
+    incident = fold(events)
+    if incident is None:
+        return None
+    return Snapshot(version=history[-1].version, incident=incident, view=public_view(events))
 
 
 async def handle(
@@ -49,29 +80,61 @@ async def handle(
 ) -> Handled:
     """Run `command` for `organization_id`; raises DomainError and appends nothing on a rule.
 
-    Inside a caller's transaction it adds no savepoint: every rule is decided before the first
-    write, so a DomainError leaves nothing of this command to roll back.
+    Outside a transaction it reads without a lock and writes in one statement that appends only
+    after the version it read: two round trips, no BEGIN or COMMIT. Should another writer have
+    appended in between, it runs again the way it does inside a caller's transaction, where it
+    locks the incident before reading and so queues behind other writers. There it adds no
+    savepoint: every rule is decided before the first write, so a DomainError leaves nothing of
+    this command to roll back.
     """
-    async with nullcontext() if conn.is_in_transaction() else conn.transaction():
-        await lock_stream(conn, command.incident_id)
-        history = await read_stream(conn, command.incident_id)
-        state = fold(item.event for item in history)
-        if state is not None and state.organization_id != organization_id:
-            state = None  # another organization's incident does not exist for this caller
-        command = await _with_facts(conn, command, organization_id)
-        events = decide(command, state)
-        version = history[-1].version if history else 0
-        recorded = await append(conn, command.incident_id, version, events, metadata)
-        for item in recorded:
-            state = evolve(state, item.event)
-            match item.event:
-                case UpdatePosted(has_body=True) if isinstance(command, PostUpdate):
-                    await save_body(conn, command.incident_id, item.event.update_id, command.body)
-                case UpdateRedacted() if isinstance(command, RedactUpdate):
-                    await erase_body(conn, item.event.update_id)
+    if conn.is_in_transaction():
+        return await _run(conn, command, organization_id, metadata, lock=True)
+    try:
+        return await _run(conn, command, organization_id, metadata, lock=False)
+    except ConcurrencyError:
+        async with conn.transaction():
+            return await _run(conn, command, organization_id, metadata, lock=True)
+
+
+async def _run(
+    conn: asyncpg.Connection,
+    command: Command,
+    organization_id: UUID,
+    metadata: EventMetadata,
+    *,
+    lock: bool,
+) -> Handled:
+    loaded = await _load(conn, command, organization_id, lock=lock)
+    snapshot = loaded.snapshot
+    if loaded.stale:
+        snapshot = await _folded(conn, command.incident_id)
+    state = None if snapshot is None else snapshot.incident
+    if state is not None and state.organization_id != organization_id:
+        state = None  # another organization's incident does not exist for this caller
+    events = decide(_with_facts(command, loaded), state)
+    version = 0 if snapshot is None else snapshot.version
+    if not events:
         assert state is not None
-        version += len(recorded)
-        if recorded:
-            stream = [item.event for item in (*history, *recorded)]
-            await project(conn, state, version, stream, [item.event for item in recorded])
-        return Handled(incident=state, version=version, recorded=recorded)
+        return Handled(incident=state, version=version, recorded=[])
+    bodies, erased = [], []
+    for event in events:
+        state = evolve(state, event)
+        match event:
+            case UpdatePosted(has_body=True) if isinstance(command, PostUpdate):
+                bodies.append((event.update_id, command.body))
+            case UpdateRedacted() if isinstance(command, RedactUpdate):
+                erased.append(event.update_id)
+    assert state is not None
+    before = PublicView() if snapshot is None else snapshot.view
+    rows, _ = rows_after(before, state, version + len(events), events)
+    recorded = await commit(
+        conn,
+        command.incident_id,
+        version,
+        events,
+        metadata,
+        bodies=bodies,
+        erased=erased,
+        rows=rows,
+    )
+    return Handled(incident=state, version=version + len(events), recorded=recorded)

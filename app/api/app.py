@@ -36,6 +36,7 @@ from app.api.v1.subscribers import notifications_router
 from app.config import Settings
 from app.store.page_changes import PageChanges
 from app.store.pool import create_pool
+from app.store.principals import PrincipalCache
 
 # Bodies are small JSON documents; anything larger is refused with 413 before it is read.
 MAX_BODY_BYTES = 1024 * 1024
@@ -45,6 +46,8 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url, keeps_session_state=False)
+        app.state.principals = PrincipalCache(settings.database_url)
+        await app.state.principals.start()
         # A hung Redis costs a request at most this timeout, and then the limiter stops asking
         # for a moment (rate_limit.py); long enough that a busy event loop does not time out
         # answers that did arrive.
@@ -67,6 +70,7 @@ def create_app(settings: Settings) -> Litestar:
             await changes.close()
             await purge.close()
             await redis.aclose()
+            await app.state.principals.close()
             await app.state.pool.close()
 
     v1 = Router(

@@ -7,7 +7,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from app.api.errors import Forbidden, NoCredentials, NotAuthorized, RateLimited
-from app.store.api_keys import Principal, find_principal
+from app.store.api_keys import Principal
 
 # What a route handler names in `opt` for require_scope.
 READ = {"scope": "read"}
@@ -32,7 +32,7 @@ async def require_scope(connection: ASGIConnection, route_handler: BaseRouteHand
     key = _presented_key(connection)
     if key is None:
         raise NoCredentials("Missing or invalid credentials.")
-    principal = await find_principal(connection.app.state.pool, key)
+    principal = await connection.app.state.principals.find(connection.app.state.pool, key)
     if principal is None:
         raise NotAuthorized("Missing or invalid credentials.")
     decision = await connection.app.state.rate_limiter.check(str(principal.key_id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import reduce
 from typing import Literal
 from uuid import UUID
 
@@ -46,6 +47,103 @@ class ComponentInterval(msgspec.Struct, frozen=True, kw_only=True):
     ended_at: datetime | None  # None while it lasts
 
 
+class PublicView(msgspec.Struct, frozen=True, kw_only=True):
+    """What the public sees of an incident, advanced one event at a time by `advance`.
+
+    `timeline` and `closed` hold what the events since `trimmed` added, so a snapshot keeps
+    only what later events need (`trimmed` drops the rest) and a command's tail yields just
+    its own rows; `redacted` names updates redacted after their entry was trimmed.
+    """
+
+    status: IncidentStatus = "investigating"
+    published_at: datetime | None = None
+    # Updates whose component statuses the public sees (see sets_public_components).
+    public_updates: frozenset[UUID] = frozenset()
+    timeline: tuple[TimelineEntry, ...] = ()
+    redacted: tuple[UUID, ...] = ()
+    open_spans: tuple[ComponentInterval, ...] = ()  # in the order they opened
+    closed: tuple[ComponentInterval, ...] = ()  # in the order they closed
+
+    def trimmed(self) -> PublicView:
+        return msgspec.structs.replace(self, timeline=(), redacted=(), closed=())
+
+    def intervals(self) -> list[ComponentInterval]:
+        return sorted(
+            [*self.closed, *self.open_spans],
+            key=lambda span: (span.started_at, str(span.component_id)),
+        )
+
+
+def _close(view: PublicView, component_ids: Iterable[UUID], at: datetime) -> PublicView:
+    ending = set(component_ids)
+    spans = [span for span in view.open_spans if span.component_id in ending]
+    if not spans:
+        return view
+    return msgspec.structs.replace(
+        view,
+        open_spans=tuple(span for span in view.open_spans if span.component_id not in ending),
+        closed=(*view.closed, *(msgspec.structs.replace(span, ended_at=at) for span in spans)),
+    )
+
+
+def advance(view: PublicView, event: Event) -> PublicView:
+    """`view` with `event` applied: the one place the public's view of an incident is decided."""
+    match event:
+        case UpdatePosted():
+            public = event.visibility == "public"
+            if public or event.status_change:
+                entry = TimelineEntry(
+                    update_id=event.update_id,
+                    kind="update" if public else "transition",
+                    status=event.status_change or view.status,
+                    at=event.at,
+                    component_statuses=event.component_statuses if public else (),
+                    notify_subscribers=event.notify_subscribers and public,
+                )
+                view = msgspec.structs.replace(view, timeline=(*view.timeline, entry))
+            if public and view.published_at is None:
+                view = msgspec.structs.replace(view, published_at=event.at)
+            if sets_public_components(event):
+                view = msgspec.structs.replace(
+                    view, public_updates=view.public_updates | {event.update_id}
+                )
+            return view
+        case StatusChanged():
+            return msgspec.structs.replace(view, status=event.to_status)
+        case UpdateRedacted():
+            ids = [entry.update_id for entry in view.timeline]
+            if event.update_id not in ids:
+                return msgspec.structs.replace(view, redacted=(*view.redacted, event.update_id))
+            index = ids.index(event.update_id)
+            entry = msgspec.structs.replace(view.timeline[index], redacted=True)
+            timeline = (*view.timeline[:index], entry, *view.timeline[index + 1 :])
+            return msgspec.structs.replace(view, timeline=timeline)
+        case ComponentStatusesChanged() if event.update_id in view.public_updates:
+            for cs in event.component_statuses:
+                view = _close(view, (cs.component_id,), event.at)
+                if cs.status != "operational":
+                    span = ComponentInterval(
+                        component_id=cs.component_id,
+                        status=cs.status,
+                        started_at=event.at,
+                        ended_at=None,
+                    )
+                    view = msgspec.structs.replace(view, open_spans=(*view.open_spans, span))
+            return view
+        case IncidentEdited(component_ids=tuple() as component_ids):
+            # An edit that drops a component ends what the incident said about it.
+            dropped = [
+                s.component_id for s in view.open_spans if s.component_id not in component_ids
+            ]
+            return _close(view, dropped, event.at)
+    return view
+
+
+def public_view(events: Iterable[Event], view: PublicView | None = None) -> PublicView:
+    """`view` (by default that of no events) advanced by `events` in order."""
+    return reduce(advance, events, view or PublicView())
+
+
 def sets_public_components(posted: UpdatePosted) -> bool:
     """Whether the component statuses recorded with `posted` are what the public sees.
 
@@ -55,81 +153,16 @@ def sets_public_components(posted: UpdatePosted) -> bool:
     return posted.visibility == "public" or posted.status_change == "resolved"
 
 
-def status_after_updates(events: Iterable[Event]) -> dict[UUID, IncidentStatus]:
-    """The incident's status once each update was posted."""
-    after: dict[UUID, IncidentStatus] = {}
-    status: IncidentStatus = "investigating"
-    for event in events:
-        match event:
-            case UpdatePosted():
-                after[event.update_id] = event.status_change or status
-            case StatusChanged():
-                status = event.to_status
-    return after
-
-
 def public_timeline(events: Sequence[Event]) -> list[TimelineEntry]:
-    status_after = status_after_updates(events)
-    entries: dict[UUID, TimelineEntry] = {}
-    for event in events:
-        match event:
-            case UpdatePosted() if event.visibility == "public" or event.status_change:
-                entries[event.update_id] = TimelineEntry(
-                    update_id=event.update_id,
-                    kind="update" if event.visibility == "public" else "transition",
-                    status=status_after[event.update_id],
-                    at=event.at,
-                    component_statuses=event.component_statuses
-                    if event.visibility == "public"
-                    else (),
-                    notify_subscribers=event.notify_subscribers and event.visibility == "public",
-                )
-            case UpdateRedacted() if event.update_id in entries:
-                entries[event.update_id] = msgspec.structs.replace(
-                    entries[event.update_id], redacted=True
-                )
-    return list(entries.values())
+    return list(public_view(events).timeline)
 
 
 def first_public_update_at(events: Iterable[Event]) -> datetime | None:
     """When the incident first went public; before that the public sees nothing of it."""
-    for event in events:
-        if isinstance(event, UpdatePosted) and event.visibility == "public":
-            return event.at
-    return None
+    return public_view(events).published_at
 
 
 def component_intervals(events: Iterable[Event]) -> list[ComponentInterval]:
     """Public spans of non-operational status per component, closed by a later public status,
     by resolving or by removal. Statuses set by internal updates open and close nothing."""
-    public_updates: set[UUID] = set()
-    closed: list[ComponentInterval] = []
-    open_spans: dict[UUID, ComponentInterval] = {}
-
-    def close(component_id: UUID, at: datetime) -> None:
-        span = open_spans.pop(component_id, None)
-        if span is not None:
-            closed.append(msgspec.structs.replace(span, ended_at=at))
-
-    for event in events:
-        match event:
-            case UpdatePosted() if sets_public_components(event):
-                public_updates.add(event.update_id)
-            case ComponentStatusesChanged() if event.update_id in public_updates:
-                for cs in event.component_statuses:
-                    close(cs.component_id, event.at)
-                    if cs.status != "operational":
-                        open_spans[cs.component_id] = ComponentInterval(
-                            component_id=cs.component_id,
-                            status=cs.status,
-                            started_at=event.at,
-                            ended_at=None,
-                        )
-            case IncidentEdited(component_ids=tuple() as component_ids):
-                # An edit that drops a component ends what the incident said about it.
-                for component_id in list(open_spans):
-                    if component_id not in component_ids:
-                        close(component_id, event.at)
-    return sorted(
-        [*closed, *open_spans.values()], key=lambda span: (span.started_at, str(span.component_id))
-    )
+    return public_view(events).intervals()

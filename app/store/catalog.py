@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +29,13 @@ async def check_components_exist(
             list(component_ids),
         )
     }
+    refuse_unknown_components(component_ids, known, field)
+
+
+def refuse_unknown_components(
+    component_ids: tuple[UUID, ...], known: Set[UUID], field: str
+) -> None:
+    """Refuse ids not in `known` (the organization's components), naming the first one."""
     for index, component_id in enumerate(component_ids):
         if component_id not in known:
             raise DomainError(

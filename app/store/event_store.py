@@ -17,8 +17,9 @@ from app.store.codec import decode_event, encode_event, encode_json, event_type
 class ConcurrencyError(DomainError):
     """Another writer appended to the stream since it was read.
 
-    lock_stream keeps Herald's own writers in line, so this is a writer that did not take the
-    lock; sent again, the command is decided on the stream as it is now.
+    Herald's own writers queue up on the lock of the incident's row (app/store/snapshot.py), so
+    this is a writer that did not take it; sent again, the command is decided on the stream as
+    it is now.
     """
 
     def __init__(self, stream_id: UUID, expected_version: int) -> None:

@@ -1,9 +1,10 @@
 """Read models written from the log in the same transaction as each append.
 
-The incident row is the folded state plus what the public may see of it; update rows follow
-their events; component intervals are recomputed from the stream. `rows_for` decides every
-row, for both writers: `project` after each command and `copy_projected` in a rebuild, so a
-rebuilt table equals the live one.
+The incident row is the folded state plus what the public may see of it, and the snapshot a
+command starts from; update rows follow their events; component intervals follow the public
+component statuses. `rows_after` decides every row, for both writers: app/store/commit.py after
+each command and `copy_projected` in a rebuild (through `rows_for`), so a rebuilt table equals
+the live one.
 """
 
 from __future__ import annotations
@@ -14,25 +15,13 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from app.domain.events import (
-    ComponentStatusesChanged,
-    Event,
-    IncidentEdited,
-    IncidentOpened,
-    StatusChanged,
-    UpdatePosted,
-    UpdateRedacted,
-)
+from app.domain.events import Event, UpdatePosted, UpdateRedacted
 from app.domain.incident import Incident
-from app.domain.timeline import (
-    component_intervals,
-    first_public_update_at,
-    public_timeline,
-    status_after_updates,
-)
+from app.domain.timeline import PublicView, advance, public_view
 from app.store.codec import encode_json
+from app.store.snapshot import Snapshot, encode_snapshot
 
-_INCIDENT_COLUMNS = (
+INCIDENT_COLUMNS = (
     "id",
     "organization_id",
     "title",
@@ -48,8 +37,9 @@ _INCIDENT_COLUMNS = (
     "published_at",
     "public_timeline",
     "public_component_statuses",
+    "snapshot",
 )
-_UPDATE_COLUMNS = (
+UPDATE_COLUMNS = (
     "id",
     "incident_id",
     "organization_id",
@@ -65,25 +55,37 @@ _UPDATE_COLUMNS = (
     "redacted_by_id",
     "redacted_by_name",
 )
-_INTERVAL_COLUMNS = ("incident_id", "component_id", "status", "started_at", "ended_at")
-# Columns an incident keeps from its first row: who and when it was opened.
-_INCIDENT_FIXED = {"id", "organization_id", "owner_schedule_id", "opened_at"}
+INTERVAL_COLUMNS = ("incident_id", "component_id", "status", "started_at", "ended_at")
 
 
 class Rows(msgspec.Struct, frozen=True, kw_only=True):
-    """What a tail of new events changes in the read models, as rows in column order."""
+    """What a tail of new events changes in the read models, as rows in column order.
 
-    incident: tuple
+    Rows posted before the tail are changed, never rewritten: the incident row's timeline gets
+    the tail's entries appended, so a command's writes do not grow with the incident's history.
+    """
+
+    incident: tuple  # its public_timeline holds the tail's entries only
     updates: list[tuple]  # posted by the tail, already redacted if the tail redacts them too
     redactions: list[tuple]  # (update id, at, by id, by name) of updates posted before the tail
-    intervals: list[tuple] | None  # the incident's every interval; None when the tail left them
+    timeline_redactions: list[str]  # ids of timeline entries from before the tail to mark redacted
+    intervals: list[tuple]  # opened by the tail, already closed if the tail closes them too
+    interval_ends: list[tuple]  # (component id, ended at) of spans open before the tail
 
 
 def rows_for(
     incident: Incident, version: int, stream: Sequence[Event], new: Sequence[Event]
 ) -> Rows:
     """`stream` is every event of the incident so far; `new` is its tail not yet projected."""
-    status_after = status_after_updates(stream)
+    return rows_after(public_view(stream[: len(stream) - len(new)]), incident, version, new)[0]
+
+
+def rows_after(
+    before: PublicView, incident: Incident, version: int, new: Sequence[Event]
+) -> tuple[Rows, Snapshot]:
+    """The rows `new` changes after a stream whose public view was `before`, and the snapshot
+    the incident (`incident` at `version`, with `new` applied) leaves."""
+    view = before.trimmed()
     updates: dict[UUID, list] = {}
     redactions = []
     for event in new:
@@ -95,7 +97,7 @@ def rows_for(
                     incident.organization_id,
                     event.visibility,
                     event.status_change,
-                    status_after[event.update_id],
+                    event.status_change or view.status,
                     encode_json(event.component_statuses),
                     event.notify_subscribers,
                     event.posted_by.id,
@@ -115,15 +117,20 @@ def rows_for(
                 redactions.append(
                     (event.update_id, event.at, event.redacted_by.id, event.redacted_by.name)
                 )
-            case IncidentOpened() | IncidentEdited() | StatusChanged() | ComponentStatusesChanged():
-                pass  # carried by the incident row and the intervals
-    intervals = None
-    if any(isinstance(event, ComponentStatusesChanged | IncidentEdited) for event in new):
-        intervals = [
-            (incident.id, span.component_id, span.status, span.started_at, span.ended_at)
-            for span in component_intervals(stream)
-        ]
-    return Rows(
+        view = advance(view, event)
+    was_open = set(before.open_spans)
+    interval_ends = [
+        (span.component_id, span.ended_at)
+        for span in view.closed
+        if msgspec.structs.replace(span, ended_at=None) in was_open
+    ]
+    opened = [
+        span
+        for span in (*view.closed, *view.open_spans)
+        if msgspec.structs.replace(span, ended_at=None) not in was_open
+    ]
+    snapshot = Snapshot(version=version, incident=incident, view=view.trimmed())
+    rows = Rows(
         incident=(
             incident.id,
             incident.organization_id,
@@ -137,65 +144,36 @@ def rows_for(
             incident.opened_at,
             incident.updated_at,
             incident.resolved_at,
-            first_public_update_at(stream),
-            encode_json(public_timeline(stream)),
+            view.published_at,
+            encode_json(view.timeline),
             encode_json(incident.public_component_statuses),
+            encode_snapshot(snapshot),
         ),
         updates=[tuple(row) for row in updates.values()],
         redactions=redactions,
-        intervals=intervals,
+        timeline_redactions=[str(update_id) for update_id in view.redacted],
+        intervals=[
+            (incident.id, span.component_id, span.status, span.started_at, span.ended_at)
+            for span in sorted(opened, key=lambda span: (span.started_at, str(span.component_id)))
+        ],
+        interval_ends=interval_ends,
     )
-
-
-def _insert(table: str, columns: Sequence[str]) -> str:
-    values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
-
-
-_UPSERT_INCIDENT = (
-    _insert("incidents", _INCIDENT_COLUMNS)
-    + " ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _INCIDENT_COLUMNS if c not in _INCIDENT_FIXED)
-)
-_INSERT_UPDATE = _insert("incident_updates", _UPDATE_COLUMNS)
-_REDACT_UPDATE = (
-    "UPDATE incident_updates SET redacted_at = $2, redacted_by_id = $3, redacted_by_name = $4"
-    " WHERE id = $1"
-)
-_INSERT_INTERVAL = _insert("component_intervals", _INTERVAL_COLUMNS)
-
-
-async def project(
-    conn: asyncpg.Connection,
-    incident: Incident,
-    version: int,
-    stream: Sequence[Event],
-    new: Sequence[Event],
-) -> None:
-    """Bring the read models up to `incident` at `version`, statement by statement (a command
-    adds an event or two)."""
-    changes = rows_for(incident, version, stream, new)
-    await conn.execute(_UPSERT_INCIDENT, *changes.incident)
-    if changes.updates:
-        await conn.executemany(_INSERT_UPDATE, changes.updates)
-    if changes.redactions:
-        await conn.executemany(_REDACT_UPDATE, changes.redactions)
-    if changes.intervals is not None:
-        await conn.execute("DELETE FROM component_intervals WHERE incident_id = $1", incident.id)
-        await conn.executemany(_INSERT_INTERVAL, changes.intervals)
+    return rows, snapshot
 
 
 async def copy_projected(conn: asyncpg.Connection, projected: Sequence[Rows]) -> None:
     """Write whole incidents (each projected from its first event) into tables that hold
     none of them yet, by COPY: a rebuild's many rows at once."""
-    assert not any(item.redactions for item in projected), "whole streams redact their own rows"
+    assert not any(item.redactions or item.interval_ends for item in projected), (
+        "whole streams change only their own rows"
+    )
     for table, columns, records in (
-        ("incidents", _INCIDENT_COLUMNS, [item.incident for item in projected]),
-        ("incident_updates", _UPDATE_COLUMNS, [r for item in projected for r in item.updates]),
+        ("incidents", INCIDENT_COLUMNS, [item.incident for item in projected]),
+        ("incident_updates", UPDATE_COLUMNS, [r for item in projected for r in item.updates]),
         (
             "component_intervals",
-            _INTERVAL_COLUMNS,
-            [r for item in projected for r in item.intervals or ()],
+            INTERVAL_COLUMNS,
+            [r for item in projected for r in item.intervals],
         ),
     ):
         if records:

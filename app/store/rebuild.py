@@ -88,8 +88,12 @@ async def rebuild_projections(
                 done += await _replay(conn, stream_ids[start : start + batch_size])
             on_progress(done, total)
         async with conn.transaction():
-            # Waits for appends in flight and holds new ones until the swap commits.
-            await conn.execute("LOCK TABLE public.events IN SHARE MODE")
+            # Waits for appends in flight and holds new ones until the swap commits; the
+            # incidents first, as a command locks its incident's row before it appends.
+            await conn.execute(
+                "LOCK TABLE public.incidents IN EXCLUSIVE MODE;"
+                " LOCK TABLE public.events IN SHARE MODE"
+            )
             moved = [
                 row["stream_id"]
                 for row in await conn.fetch(

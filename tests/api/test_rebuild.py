@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 from litestar.testing import AsyncTestClient
 
 from app.store.rebuild import rebuild_projections
@@ -76,8 +77,9 @@ async def test_rebuild_gives_identical_projections(
     assert len(listed.json()["data"]) == 3
 
 
+@pytest.mark.parametrize("keyed", [False, True], ids=["plain", "idempotency-key"])
 async def test_commands_during_a_rebuild_are_not_lost(
-    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool, keyed: bool
 ) -> None:
     await build_history(client, org)
     incident = await open_incident(client, org)
@@ -87,8 +89,11 @@ async def test_commands_during_a_rebuild_are_not_lost(
     async def write() -> int:
         created = 0
         for n in range(30):
+            key = {"Idempotency-Key": f"during-{n}"} if keyed else {}
             response = await client.post(
-                url, json={"visibility": "internal", "body": f"during {n}"}, headers=org.headers
+                url,
+                json={"visibility": "internal", "body": f"during {n}"},
+                headers={**org.headers, **key},
             )
             created += response.status_code == 201
             await asyncio.sleep(0)

@@ -1,0 +1,153 @@
+"""A command costs a constant number of round trips to PostgreSQL, whatever its history."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from app.store.rebuild import rebuild_projections
+from testkit.databases import projection_rows
+from tests.api.conftest import Org, event_count, open_incident
+
+
+class CountingPool:
+    """The application's pool, counting every statement sent on a connection it lends."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.statements: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+    def _log(self, record: Any) -> None:
+        self.statements.append(record.query)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn:
+            conn.add_query_logger(self._log)
+            try:
+                yield conn
+            finally:
+                conn.remove_query_logger(self._log)
+
+
+@pytest.fixture
+def counted(client: AsyncTestClient) -> CountingPool:
+    counting = CountingPool(client.app.state.pool)
+    client.app.state.pool = counting
+    yield counting
+    client.app.state.pool = counting.pool
+
+
+def public_update(org: Org, n: int) -> dict:
+    return {
+        "visibility": "public",
+        "body": f"Update {n}",
+        "componentStatuses": [
+            {
+                "componentId": org.payments,
+                "status": ("degraded_performance", "partial_outage")[n % 2],
+            }
+        ],
+    }
+
+
+async def test_a_public_update_is_two_round_trips_however_long_the_history(
+    client: AsyncTestClient, org: Org, counted: CountingPool
+) -> None:
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}/updates"
+    for n in range(40):
+        response = await client.post(url, json=public_update(org, n), headers=org.headers)
+        assert response.status_code == 201, response.text
+    counted.statements.clear()
+    response = await client.post(url, json=public_update(org, 40), headers=org.headers)
+    assert response.status_code == 201, response.text
+    # One read (snapshot with the published components), one write; no BEGIN, no COMMIT.
+    assert len(counted.statements) == 2, counted.statements
+    assert not any("FROM events WHERE stream_id = $1 ORDER BY" in s for s in counted.statements)
+    shown = await client.get(f"/v1/incidents/{incident['id']}", headers=org.headers)
+    assert shown.json()["data"]["componentStatuses"][0]["status"] == "degraded_performance"
+
+
+async def test_opening_and_editing_are_two_round_trips(
+    client: AsyncTestClient, org: Org, counted: CountingPool
+) -> None:
+    await open_incident(client, org)  # asyncpg learns the statements' types once per connection
+    counted.statements.clear()
+    incident = await open_incident(client, org)
+    assert len(counted.statements) == 2, counted.statements
+    counted.statements.clear()
+    response = await client.patch(
+        f"/v1/incidents/{incident['id']}",
+        json={"componentIds": [org.payments, org.search]},
+        headers=org.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert len(counted.statements) == 2, counted.statements
+
+
+async def test_an_unknown_component_is_refused_from_the_same_read(
+    client: AsyncTestClient, org: Org, counted: CountingPool, pool: asyncpg.Pool
+) -> None:
+    incident = await open_incident(client, org)
+    before = await event_count(pool)
+    counted.statements.clear()
+    response = await client.patch(
+        f"/v1/incidents/{incident['id']}",
+        json={"componentIds": [str(uuid.uuid4())]},
+        headers=org.headers,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["field"] == "componentIds[0]", response.text
+    assert len(counted.statements) == 1, counted.statements
+    assert await event_count(pool) == before
+
+
+async def test_concurrent_updates_get_gapless_versions_and_the_rebuild_agrees(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}/updates"
+    responses = await asyncio.gather(
+        *(client.post(url, json=public_update(org, n), headers=org.headers) for n in range(50))
+    )
+    assert [r.status_code for r in responses] == [201] * 50
+    versions = await pool.fetch(
+        "SELECT version FROM events WHERE stream_id = $1 ORDER BY version", incident["id"]
+    )
+    assert [row["version"] for row in versions] == list(range(1, len(versions) + 1))
+    assert len(versions) >= 51
+    listed = await client.get(url, headers=org.headers, params={"limit": 100})
+    assert len(listed.json()["data"]) == 50
+    live = await projection_rows(pool)
+    async with pool.acquire() as conn:
+        await rebuild_projections(conn)
+    assert await projection_rows(pool) == live
+
+
+async def test_an_incident_without_a_snapshot_is_folded_from_its_log(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    """A row written before snapshots were kept (migration 0003 leaves it NULL)."""
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}/updates"
+    await client.post(url, json=public_update(org, 1), headers=org.headers)
+    await pool.execute("UPDATE incidents SET snapshot = NULL WHERE id = $1", incident["id"])
+    response = await client.post(
+        url, json={"visibility": "internal", "statusChange": "identified"}, headers=org.headers
+    )
+    assert response.status_code == 201, response.text
+    live = await projection_rows(pool)
+    async with pool.acquire() as conn:
+        await rebuild_projections(conn)
+    assert await projection_rows(pool) == live
