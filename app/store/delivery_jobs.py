@@ -79,6 +79,17 @@ async def take_due(conn: asyncpg.Connection, stale_after: float, limit: int) -> 
     return sorted(due, key=lambda row: (row.next_attempt_at, row.id))
 
 
+async def unmark_all_enqueued(conn: asyncpg.Connection) -> None:
+    """The queue came back empty: every pending row marked queued is due again now rather
+    than after the stale interval. A row a job holds keeps its lease, which take_due honours;
+    one being claimed or settled right now is skipped, as that job records it itself."""
+    await conn.execute(
+        "UPDATE deliveries SET enqueued_at = NULL WHERE id IN (SELECT id FROM deliveries"
+        "     WHERE status = 'pending' AND enqueued_at IS NOT NULL"
+        "     ORDER BY id FOR UPDATE SKIP LOCKED)"
+    )
+
+
 async def unmark_enqueued(conn: asyncpg.Connection, rows: Sequence[Due]) -> None:
     """Rows whose job never reached the queue are due again at once, not after the stale
     interval; an attempt made meanwhile (a job that took them over) leaves its row alone."""
