@@ -1,10 +1,10 @@
 """`deliver(ctx, delivery_ids)`: the arq job that sends what a batch of rows still owes.
 
 Jobs carry ids only; bodies are read from update_bodies as each batch starts, so a redaction
-stops every batch built after it commits. A message of a batch already built is stamped when
-it gets its slot and then asks whether its update's body is still there (unredacted), so one
-waiting for a slot while a redaction commits is not sent. arq may run a job twice: the rows
-decide what is still owed.
+stops every batch built after it commits. A webhook of a batch already built is stamped when
+it gets its slot and then asks whether its update's body is still there (unredacted), as does
+each mail right before it goes, so one waiting while a redaction commits is not sent. arq may
+run a job twice: the rows decide what is still owed.
 
 Each row is settled as soon as its send returns, while the batch's other sends are still on
 the way: a receiver that takes its whole timeout delays nobody else's retry, nor the next
@@ -169,7 +169,15 @@ class _Run:
     async def _mail(self, rows: list[Claimed], mails: list[tuple[UUID, EmailMessage]]) -> None:
         by_id = {row.id: row for row in rows}
         settings = self.context.settings
-        sent = send_mails(settings.smtp_url, mails, settings.send_timeout)
+
+        async def may_send(delivery_id: UUID) -> bool:
+            row = by_id[delivery_id]
+            if row.update_id is None or await self._still_told(row.update_id):
+                return True
+            self._record([Settled(row.id, "cancelled")])
+            return False
+
+        sent = send_mails(settings.smtp_url, mails, settings.send_timeout, may_send)
         async with contextlib.aclosing(sent):
             async for delivery_id, attempt in sent:
                 self._done(by_id[delivery_id], attempt)
