@@ -1,11 +1,13 @@
 """Fan-out of one update to N webhooks, measured end to end on this machine.
 
-    uv run python -m bench.fanout --subscribers 10000 [--workers 1]
+    uv run python -m bench.fanout --subscribers 10000 [--workers 1] [--hosts 1] [--dead 0]
 
 Everything is local and bounded: a scratch database, a redis-server of its own, a receiver
 process on 127.0.0.1 and `herald worker` processes; it stops by itself (--timeout) and cleans
 up. It prints the time from the update's commit to the last delivery row settling, and the
-largest peak RSS of a worker process.
+largest peak RSS of a worker process. --hosts spreads the subscribers over receiver hosts
+127.0.0.1 to 127.0.0.N (one process serves them all); --dead adds subscribers on the first
+host whose endpoint never answers, and the figures then count the healthy ones only.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from testkit.redis_server import RedisServer
 SECRET_KEY = "bench-secret-key-bench-secret-key-bench"
 
 
-async def setup(settings: Settings, receiver_port: int, subscribers: int) -> tuple[dict, str]:
+async def setup(
+    settings: Settings, receiver_port: int, subscribers: int, hosts: int = 1, dead: int = 0
+) -> tuple[dict, str]:
     conn = await asyncpg.connect(settings.database_url)
     await migrate(conn)
     key = await create_api_key(conn, "acme", "Bench", ("incidents:write", "subscribers:write"))
@@ -57,7 +61,8 @@ async def setup(settings: Settings, receiver_port: int, subscribers: int) -> tup
             headers=headers,
         )
     secret = Keys(SECRET_KEY).encrypt(new_webhook_secret())
-    urls = (f"http://127.0.0.1:{receiver_port}/hooks/{n}" for n in range(subscribers))
+    urls = [f"http://127.0.0.{n % hosts + 1}:{receiver_port}/hooks/{n}" for n in range(subscribers)]
+    urls += [f"http://127.0.0.1:{receiver_port}/dead/{n}" for n in range(dead)]
     await insert_webhooks(conn, page, ((url, secret) for url in urls))
     await conn.close()
     return headers, incident.json()["data"]["id"]
@@ -69,7 +74,7 @@ async def measure(args: argparse.Namespace) -> dict:
     redis.start()
     receiver_port = free_port()
     receiver = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.receiver", str(receiver_port)
+        sys.executable, "-m", "bench.receiver", str(receiver_port), str(args.hosts)
     )
     workers: list[asyncio.subprocess.Process] = []
     try:
@@ -82,7 +87,9 @@ async def measure(args: argparse.Namespace) -> dict:
                 worker_max_jobs=args.max_jobs,
                 delivery_batch=args.batch,
             )
-            headers, incident_id = await setup(settings, receiver_port, args.subscribers)
+            headers, incident_id = await setup(
+                settings, receiver_port, args.subscribers, args.hosts, args.dead
+            )
             code = (
                 "from app.config import Settings; from workers.runner import run; "
                 f"run(Settings(database_url={url!r}, redis_url={redis.url!r}, "
@@ -114,7 +121,9 @@ async def measure(args: argparse.Namespace) -> dict:
             first = None
             while time.monotonic() - started < args.timeout:
                 done = await conn.fetchval(
-                    "SELECT count(*) FROM deliveries WHERE status <> 'pending'"
+                    "SELECT count(*) FROM deliveries d JOIN subscribers s"
+                    " ON s.id = d.subscriber_id WHERE d.status <> 'pending'"
+                    " AND s.target NOT LIKE '%/dead/%'"
                 )
                 if done and first is None:
                     first = time.monotonic() - started
@@ -152,7 +161,8 @@ def options(**overrides: object) -> argparse.Namespace:
 async def main(args: argparse.Namespace) -> None:
     figures = await measure(args)
     print(
-        f"{args.subscribers} webhooks, {args.workers} worker(s), batch {args.batch}, "
+        f"{args.subscribers} webhooks on {args.hosts} host(s) + {args.dead} dead, "
+        f"{args.workers} worker(s), batch {args.batch}, "
         f"max_jobs {args.max_jobs}: first settled after {figures['first']:.2f} s, "
         f"{figures['delivered']} delivered in {figures['elapsed']:.2f} s "
         f"({figures['rate']:.0f}/s); receiver saw {figures['received']} distinct keys; "
@@ -165,6 +175,8 @@ PARSER.add_argument("--subscribers", type=int, default=10_000)
 PARSER.add_argument("--workers", type=int, default=1)
 PARSER.add_argument("--batch", type=int, default=50)
 PARSER.add_argument("--max-jobs", type=int, default=20)
+PARSER.add_argument("--hosts", type=int, default=1, help="receiver hosts, 127.0.0.1 to .N")
+PARSER.add_argument("--dead", type=int, default=0, help="subscribers that are never answered")
 PARSER.add_argument("--timeout", type=float, default=300)
 PARSER.add_argument("--profile", help="write the worker's cProfile stats to this file")
 

@@ -12,6 +12,9 @@ version is above it) and any delivery of the redacted update that shows a later 
 delivery of the redacted update that shows nothing later was built from a body read before the
 redaction committed, and may legitimately arrive after it was acknowledged (an in-flight send):
 those are counted for information only; the log cannot say more about when the body was read.
+What the worker does promise is that no message stamped (meta.generated_at) after a redaction
+committed carries its text: the acknowledgement comes after the commit, so a message stamped
+after the acknowledgement and carrying the text breaks that promise.
 """
 
 from __future__ import annotations
@@ -234,7 +237,7 @@ def check_leaks(journal: Journal, evidence: Evidence) -> tuple[list[Check], list
         for c in journal.commands
         if c.kind == "redact" and c.outcome == "acked"
     }
-    leaks = internal_leaks = in_flight = carrying = 0
+    leaks = internal_leaks = in_flight = carrying = stamped_late = 0
     latest = 0.0  # seconds from a redaction's acknowledgement to the last message with its text
     for r in evidence.receipts:
         internal_leaks += bool(r.markers & internal)
@@ -255,6 +258,10 @@ def check_leaks(journal: Journal, evidence: Evidence) -> tuple[list[Check], list
             if (answered := acked_redaction.get(update_id)) is not None and r.at > answered
         ]
         in_flight += bool(late)
+        stamped_late += any(
+            (answered := acked_redaction.get(update_id)) is not None and r.generated_at > answered
+            for _, update_id in taken_back
+        )
         latest = max([latest, *late])
     page_leaks = 0
     redacted_markers = {markers.get(u): acked_redaction.get(u) for u in redacted_at}
@@ -270,6 +277,11 @@ def check_leaks(journal: Journal, evidence: Evidence) -> tuple[list[Check], list
     checks = [
         Check("internal text received", str(internal_leaks), internal_leaks == 0),
         Check("redacted text received after its redaction", str(leaks), leaks == 0),
+        Check(
+            "redacted text stamped after its redaction was acknowledged",
+            str(stamped_late),
+            stamped_late == 0,
+        ),
         Check("internal or redacted text on public pages", str(page_leaks), page_leaks == 0),
     ]
     return checks, lines

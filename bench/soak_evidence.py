@@ -4,6 +4,7 @@ log equal the live ones."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -29,6 +30,7 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     path: str
     key: str
     at: float
+    generated_at: float  # meta.generated_at: when the worker stamped it, just before sending
     signed: bool
     incident_id: str
     update_id: str  # the update the message is about: the newest in its timeline
@@ -46,7 +48,12 @@ class _Incident(msgspec.Struct):
     incident_updates: list[_Update]
 
 
+class _Meta(msgspec.Struct):
+    generated_at: datetime
+
+
 class _Payload(msgspec.Struct):
+    meta: _Meta
     incident: _Incident
 
 
@@ -83,6 +90,7 @@ def read_receipts(path: str) -> tuple[list[Receipt], int]:
                     path=record.path,
                     key=record.key,
                     at=record.at,
+                    generated_at=payload.meta.generated_at.timestamp(),
                     signed=record.signed,
                     incident_id=payload.incident.id,
                     update_id=newest,

@@ -2,11 +2,13 @@
 
 Redis here keeps nothing on disk, so a queued job can vanish; the rows remember. A row that was
 never enqueued goes at once (deferred to its next attempt); one due long ago and still pending,
-with no job holding it, goes again. Rows are marked queued, and the mark committed, before
-their job is enqueued, so no job can start on rows still unmarked; a worker that dies in
-between leaves them to the stale sweep. Job ids come from the rows, their attempt numbers and
-due times, so arq refuses a batch that is still queued, and each attempt (each manual retry,
-each release of a row that waited its turn) gets an id of its own.
+with no job holding it, goes again. A key set in Redis tells whether Redis still holds what was
+enqueued: when it is missing (Redis restarted, or this is the first round), every row marked
+queued is due again at once instead of after the stale interval. Rows are marked queued, and
+the mark committed, before their job is enqueued, so no job can start on rows still unmarked;
+a worker that dies in between leaves them to the stale sweep. Job ids come from the rows, their
+attempt numbers and due times, so arq refuses a batch that is still queued, and each attempt
+(each manual retry, each release of a row that waited its turn) gets an id of its own.
 """
 
 from __future__ import annotations
@@ -19,10 +21,18 @@ import asyncpg
 from arq.connections import ArqRedis
 
 from app.queues import JOB, QUEUE
-from app.store.delivery_jobs import Due, release_waiting, take_due, unmark_enqueued
+from app.store.delivery_jobs import (
+    Due,
+    release_waiting,
+    take_due,
+    unmark_all_enqueued,
+    unmark_enqueued,
+)
 
 ENQUEUE_LOCK_KEY = 0x6865_7261_6C64_02
 TAKE_AT_ONCE = 5000
+# Set with the first enqueue to a Redis: its absence means the jobs Redis held are gone.
+KEPT_KEY = "herald:queue-kept"
 
 
 def job_id(batch: list[Due]) -> str:
@@ -50,6 +60,9 @@ async def enqueue_due(
         return 0
     try:
         await release_waiting(conn)
+        if not await redis.exists(KEPT_KEY):
+            await unmark_all_enqueued(conn)
+            await redis.set(KEPT_KEY, b"1")
         total = 0
         while True:
             due = await take_due(conn, stale_after, TAKE_AT_ONCE)

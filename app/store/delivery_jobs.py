@@ -14,7 +14,7 @@ someone else holds needs nothing from them), so that two of them never wait for 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -77,6 +77,17 @@ async def take_due(conn: asyncpg.Connection, stale_after: float, limit: int) -> 
     )
     due = [Due(**dict(row)) for row in rows]
     return sorted(due, key=lambda row: (row.next_attempt_at, row.id))
+
+
+async def unmark_all_enqueued(conn: asyncpg.Connection) -> None:
+    """The queue came back empty: every pending row marked queued is due again now rather
+    than after the stale interval. A row a job holds keeps its lease, which take_due honours;
+    one being claimed or settled right now is skipped, as that job records it itself."""
+    await conn.execute(
+        "UPDATE deliveries SET enqueued_at = NULL WHERE id IN (SELECT id FROM deliveries"
+        "     WHERE status = 'pending' AND enqueued_at IS NOT NULL"
+        "     ORDER BY id FOR UPDATE SKIP LOCKED)"
+    )
 
 
 async def unmark_enqueued(conn: asyncpg.Connection, rows: Sequence[Due]) -> None:
@@ -149,6 +160,23 @@ async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> 
         for row in rows
         if not row["skipped"]
     ]
+
+
+async def unredacted(conn: asyncpg.Connection, update_ids: Collection[UUID]) -> set[UUID]:
+    """The updates among these whose body is still there, as of every redaction committed
+    before this returns.
+
+    A redaction deletes the body row; locking the rows (FOR KEY SHARE conflicts with DELETE
+    only) makes this wait for a redaction deleting one right now and then see it gone, where a
+    plain read would go by a snapshot that misses it. A message stamped before asking, and
+    sent only if its update is in the answer, was built before any redaction of it committed.
+    """
+    rows = await conn.fetch(
+        "SELECT update_id FROM update_bodies WHERE update_id = ANY($1::uuid[])"
+        " ORDER BY update_id FOR KEY SHARE",
+        list(update_ids),
+    )
+    return {row["update_id"] for row in rows}
 
 
 async def settle(

@@ -1,29 +1,36 @@
 """Rebuild every projection from the log while the API keeps serving.
 
-Fresh tables are built in a schema of their own, a batch of streams per transaction, so no long
-transaction holds back readers of the log. Then appends are blocked for a moment: streams that
-moved on meanwhile are replayed again, and the new tables replace the old ones in one
-transaction, so readers never see a half-built projection and no command is lost.
+Fresh tables are built in a schema of their own. The log is read in (stream, version) order,
+a page of events per statement, so no long transaction holds back readers of the log and only
+one stream at a time is folded in memory; the rows `rows_for` gives each stream are written by
+COPY, many streams at once, into tables whose indexes are built once they are full. Streams
+that moved on meanwhile (events committed after the rebuild's first snapshot) are replayed
+again, once without blocking anyone and then with appends blocked for a moment, and the new
+tables replace the old ones in one transaction (`_swap`): readers never see a half-built
+projection and no command is lost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
 from uuid import UUID
 
 import asyncpg
 
 from app.domain.incident import fold
 from app.store.codec import decode_event
-from app.store.event_store import RecordedEvent
 from app.store.migrate import SCHEMA_PATH
 from app.store.page_changes import CHANNEL as PAGES_CHANNEL
 from app.store.page_changes import REBUILT
-from app.store.projections import copy_projected, rows_for
+from app.store.projections import Rows, copy_projected, rows_for
 
-PROJECTION_TABLES = ("incidents", "incident_updates", "component_intervals")
 SHADOW = "herald_rebuild"
 BEGIN, END = "-- projections:begin", "-- projections:end"
+READ_AT_ONCE = 20_000  # events per statement reading the log
+WRITE_AT_ONCE = 50_000  # events whose rows go in one COPY per table
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+_NIL = UUID(int=0)
 
 
 def projection_ddl() -> str:
@@ -32,61 +39,177 @@ def projection_ddl() -> str:
     return schema[schema.index(BEGIN) + len(BEGIN) : schema.index(END)]
 
 
-async def _replay(conn: asyncpg.Connection, stream_ids: list[UUID]) -> int:
-    rows = await conn.fetch(
-        "SELECT position, stream_id, version, data::text AS data, recorded_at FROM public.events"
-        " WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id, version",
-        stream_ids,
-    )
-    streams: dict[UUID, list[RecordedEvent]] = {}
-    for row in rows:
-        streams.setdefault(row["stream_id"], []).append(
-            RecordedEvent(
-                position=row["position"],
-                stream_id=row["stream_id"],
-                version=row["version"],
-                event=decode_event(row["data"]),
-                recorded_at=row["recorded_at"],
-            )
+# Every table the projection DDL creates, in its order: what a rebuild builds and swaps in.
+PROJECTION_TABLES = tuple(_TABLE.findall(projection_ddl()))
+
+
+def _statements(ddl: str) -> tuple[list[str], list[str]]:
+    """The DDL split into what creates tables and what creates indexes on them."""
+    lines = [line for line in ddl.splitlines() if not line.lstrip().startswith("--")]
+    statements = [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    indexes = [s for s in statements if re.match(r"CREATE (UNIQUE )?INDEX", s)]
+    return [s for s in statements if s not in indexes], indexes
+
+
+async def _pages(conn: asyncpg.Connection, page: int) -> AsyncIterator[list[list[asyncpg.Record]]]:
+    """Whole streams in (stream, version) order, a page at a time; a stream cut by the end of
+    a page is held back and completed by the next one."""
+    after = (_NIL, 0)
+    held: list[asyncpg.Record] = []
+    while True:
+        rows = await conn.fetch(
+            "SELECT stream_id, version, data::text AS data FROM public.events"
+            " WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3",
+            *after,
+            page,
         )
-    projected = []
-    for history in streams.values():
-        events = [item.event for item in history]
-        incident = fold(events)
-        assert incident is not None
-        projected.append(rows_for(incident, history[-1].version, events, events))
-    await copy_projected(conn, projected)
-    return len(rows)
+        if not rows:
+            if held:
+                yield [held]
+            return
+        after = (rows[-1]["stream_id"], rows[-1]["version"])
+        whole: list[list[asyncpg.Record]] = []
+        for row in rows:
+            if held and held[0]["stream_id"] != row["stream_id"]:
+                whole.append(held)
+                held = []
+            held.append(row)
+        if whole:
+            yield whole
+
+
+async def _streams(
+    conn: asyncpg.Connection, page: int, streams: Sequence[UUID]
+) -> AsyncIterator[list[list[asyncpg.Record]]]:
+    """Only these streams, whole, about a page of events at a time."""
+    for start in range(0, len(streams), max(1, page // 10)):
+        rows = await conn.fetch(
+            "SELECT stream_id, version, data::text AS data FROM public.events"
+            " WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id, version",
+            list(streams[start : start + max(1, page // 10)]),
+        )
+        whole: dict[UUID, list[asyncpg.Record]] = {}
+        for row in rows:
+            whole.setdefault(row["stream_id"], []).append(row)
+        yield list(whole.values())
+
+
+def _project(stream: list[asyncpg.Record]) -> Rows:
+    events = [decode_event(row["data"]) for row in stream]
+    incident = fold(events)
+    assert incident is not None
+    return rows_for(incident, stream[-1]["version"], events, events)
+
+
+async def _replay(
+    conn: asyncpg.Connection,
+    page: int,
+    streams: Sequence[UUID] | None = None,
+    on_page: Callable[[int], None] = lambda events: None,
+) -> None:
+    projected: list[Rows] = []
+    held = 0
+    pages = _pages(conn, page) if streams is None else _streams(conn, page, streams)
+    async for whole in pages:
+        for stream in whole:
+            projected.append(_project(stream))
+            held += len(stream)
+        if held >= WRITE_AT_ONCE:
+            await copy_projected(conn, projected)
+            projected, held = [], 0
+        on_page(sum(len(stream) for stream in whole))
+    if projected:
+        await copy_projected(conn, projected)
+
+
+async def _moved_since(conn: asyncpg.Connection, snapshot: str) -> list[UUID]:
+    """Streams with events committed after `snapshot` was taken."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT stream_id FROM public.events"
+        " WHERE transaction_id >= pg_snapshot_xmin($1::text::pg_snapshot)"
+        " AND NOT pg_visible_in_snapshot(transaction_id, $1::text::pg_snapshot)",
+        snapshot,
+    )
+    return [row["stream_id"] for row in rows]
+
+
+async def _forget(conn: asyncpg.Connection, streams: list[UUID]) -> None:
+    """Delete the fresh tables' rows of these streams: each table names its incident in
+    `incident_id`, or is keyed by it in `id`."""
+    if not streams:
+        return
+    for table in PROJECTION_TABLES:
+        columns = {
+            row["column_name"]
+            for row in await conn.fetch(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = $1 AND table_name = $2",
+                SHADOW,
+                table,
+            )
+        }
+        column = "incident_id" if "incident_id" in columns else "id"
+        await conn.execute(
+            f"DELETE FROM {SHADOW}.{table} WHERE {column} = ANY($1::uuid[])", streams
+        )
+
+
+async def _catch_up(conn: asyncpg.Connection, snapshot: str, page: int) -> str:
+    """Replay the streams moved since `snapshot`; returns the snapshot this went by."""
+    now = await conn.fetchval("SELECT pg_current_snapshot()::text")
+    moved = await _moved_since(conn, snapshot)
+    await _forget(conn, moved)
+    if moved:
+        await _replay(conn, page, moved)
+    return now
+
+
+async def _swap(conn: asyncpg.Connection) -> None:
+    """The fresh tables replace the live ones; inside the caller's transaction."""
+    for table in PROJECTION_TABLES:
+        await conn.execute(
+            f"DROP TABLE public.{table}; ALTER TABLE {SHADOW}.{table} SET SCHEMA public"
+        )
+    await conn.execute(f"DROP SCHEMA {SHADOW}")
 
 
 async def rebuild_projections(
     conn: asyncpg.Connection,
     *,
-    batch_size: int = 500,
+    batch_size: int = READ_AT_ONCE,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> int:
     """Replay the whole log into fresh projections and swap them in; returns how many events
-    the new projections reflect.
+    the new projections reflect. `batch_size` events are read per statement.
 
-    `on_progress(events_done, events_total)` is called after each batch.
+    `on_progress(events_done, events_total)` is called after each page of the log.
     """
     await conn.execute(f"DROP SCHEMA IF EXISTS {SHADOW} CASCADE; CREATE SCHEMA {SHADOW}")
     # Unqualified names now mean the fresh tables; update_bodies still resolves to public.
     await conn.execute(f"SET search_path TO {SHADOW}, public")
     try:
-        await conn.execute(projection_ddl())
-        total = await conn.fetchval("SELECT count(*) FROM public.events")
-        stream_ids = [
-            row["stream_id"]
-            for row in await conn.fetch(
-                "SELECT stream_id FROM public.events WHERE version = 1 ORDER BY position"
-            )
-        ]
+        tables, indexes = _statements(projection_ddl())
+        for statement in tables:
+            await conn.execute(statement)
+        # Events committed after this are replayed again by the catch-up below.
+        snapshot = await conn.fetchval("SELECT pg_current_snapshot()::text")
+        # An estimate for the progress bar: counting a large log exactly takes a while.
+        total = await conn.fetchval(
+            "SELECT greatest(reltuples::bigint, 0) FROM pg_class"
+            " WHERE oid = 'public.events'::regclass"
+        )
         done = 0
-        for start in range(0, len(stream_ids), batch_size):
-            async with conn.transaction():
-                done += await _replay(conn, stream_ids[start : start + batch_size])
+
+        def on_page(events: int) -> None:
+            nonlocal done, total
+            done += events
+            total = max(total, done)
             on_progress(done, total)
+
+        await _replay(conn, batch_size, on_page=on_page)
+        for statement in indexes:
+            await conn.execute(statement)
+        snapshot = await _catch_up(conn, snapshot, batch_size)
         async with conn.transaction():
             # Waits for appends in flight and holds new ones until the swap commits; the
             # incidents first, as a command locks its incident's row before it appends.
@@ -94,31 +217,10 @@ async def rebuild_projections(
                 "LOCK TABLE public.incidents IN EXCLUSIVE MODE;"
                 " LOCK TABLE public.events IN SHARE MODE"
             )
-            moved = [
-                row["stream_id"]
-                for row in await conn.fetch(
-                    "SELECT e.stream_id FROM"
-                    " (SELECT stream_id, max(version) AS version FROM public.events"
-                    "  GROUP BY stream_id) e"
-                    f" LEFT JOIN {SHADOW}.incidents i ON i.id = e.stream_id"
-                    " WHERE i.version IS DISTINCT FROM e.version"
-                )
-            ]
-            for table, column in (
-                ("incidents", "id"),
-                ("incident_updates", "incident_id"),
-                ("component_intervals", "incident_id"),
-            ):
-                await conn.execute(
-                    f"DELETE FROM {SHADOW}.{table} WHERE {column} = ANY($1::uuid[])", moved
-                )
-            await _replay(conn, moved)
-            total = await conn.fetchval("SELECT count(*) FROM public.events")
-            for table in PROJECTION_TABLES:
-                await conn.execute(
-                    f"DROP TABLE public.{table}; ALTER TABLE {SHADOW}.{table} SET SCHEMA public"
-                )
-            await conn.execute(f"DROP SCHEMA {SHADOW}")
+            await _catch_up(conn, snapshot, batch_size)
+            # Versions count from 1 without gaps: their sum is the events replayed.
+            total = await conn.fetchval(f"SELECT coalesce(sum(version), 0) FROM {SHADOW}.incidents")
+            await _swap(conn)
             await conn.execute("SELECT pg_notify($1, $2)", PAGES_CHANNEL, REBUILT)
         on_progress(total, total)
         return total

@@ -114,3 +114,15 @@ async def test_commands_during_a_rebuild_are_not_lost(
     async with pool.acquire() as conn:
         await rebuild_projections(conn)
     assert await projection_rows(pool) == live
+
+
+async def test_a_rebuild_keeps_every_index_of_the_projections(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    await build_history(client, org)
+    indexes = "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
+    before = await pool.fetch(indexes)
+
+    async with pool.acquire() as conn:
+        await rebuild_projections(conn, batch_size=3)
+    assert await pool.fetch(indexes) == before

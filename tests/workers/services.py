@@ -106,6 +106,7 @@ class Mailbox:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
         self.refuse: set[str] = set()  # recipients answered with 550
+        self.delay = 0.0  # seconds before each message is accepted
         self._controller = Controller(
             self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
         )
@@ -121,6 +122,7 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 

@@ -42,16 +42,17 @@ def fault_settings(settings: Settings, own_redis: RedisServer) -> Settings:
     return msgspec.structs.replace(settings, redis_url=own_redis.url, delivery_batch=10)
 
 
-Spawn = Callable[[], subprocess.Popen]
+Spawn = Callable[..., subprocess.Popen]
 
 
 @pytest.fixture
 async def spawn_worker(fault_settings: Settings) -> AsyncIterator[Spawn]:
     """`herald worker`'s run() in processes of their own; all are stopped at the end."""
     processes: list[subprocess.Popen] = []
-    env = {**os.environ, "HERALD_TEST_SETTINGS": msgspec.json.encode(fault_settings).decode()}
 
-    def spawn() -> subprocess.Popen:
+    def spawn(**changes: object) -> subprocess.Popen:
+        settings = msgspec.structs.replace(fault_settings, **changes)
+        env = {**os.environ, "HERALD_TEST_SETTINGS": msgspec.json.encode(settings).decode()}
         process = subprocess.Popen([sys.executable, "-c", RUN_WORKER], env=env)
         processes.append(process)
         return process
@@ -155,6 +156,43 @@ async def test_redis_stopped_mid_send_commands_succeed_and_deliveries_follow(
         (f"/hooks/{n}", update["id"]) for n in range(hooks) for update in (first, second)
     }
     assert max(receiver.keys().values()) <= 2  # at most an in-flight send was repeated
+
+
+async def test_jobs_lost_with_redis_go_out_as_soon_as_redis_is_back(
+    client: AsyncTestClient,
+    org: Org,
+    pool: asyncpg.Pool,
+    receiver: Receiver,
+    own_redis: RedisServer,
+    spawn_worker: Spawn,
+) -> None:
+    hooks = 20
+    for n in range(hooks):
+        await add_webhook(client, org, receiver, f"/hooks/{n}")
+    # Each first attempt fails, so every row waits in Redis as a job deferred to its retry.
+    receiver.answer = lambda path, count: 503 if count == 1 else 200
+    # The stale sweep is a minute away, as by default: only knowing the jobs were lost helps.
+    spawn_worker(stale_after=60.0, retry_base=3.0, retry_cap=3.0)
+    incident = await open_incident(client, org)
+    await post_update(client, org, incident, body="Investigating.")
+
+    async def retries_queued() -> bool:
+        return len(receiver.attempts) == hooks and await pool.fetchval(
+            "SELECT count(*) = $1 FROM deliveries WHERE status = 'pending'"
+            " AND enqueued_at IS NOT NULL AND lease_until IS NULL",
+            hooks,
+        )
+
+    await eventually(retries_queued, within=20, what="every retry queued")
+    own_redis.stop()  # it keeps nothing on disk: every queued retry is gone
+    own_redis.start()
+
+    async def all_delivered() -> bool:
+        rows = await settled_rows(pool)
+        return len(rows) == hooks and all(row["status"] == "delivered" for row in rows)
+
+    await eventually(all_delivered, within=15, what="every retry once Redis is back")
+    assert set(receiver.keys()) == {key for _, key in receiver.attempts}
 
 
 def test_herald_worker_starts_from_the_environment_and_stops_cleanly_on_sigterm(

@@ -3,7 +3,7 @@ smtps:// for TLS from the start; smtp:// upgrades with STARTTLS when the server 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
@@ -39,10 +39,15 @@ NO_SMTPUTF8 = (
 
 
 async def send_mails(
-    smtp_url: str | None, mails: Sequence[tuple[UUID, EmailMessage]], seconds: float
+    smtp_url: str | None,
+    mails: Sequence[tuple[UUID, EmailMessage]],
+    seconds: float,
+    may_send: Callable[[UUID], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[tuple[UUID, Attempt]]:
     """Yields each mail's outcome as soon as the server has answered for it. A mail the server
-    refuses fails or waits alone; the connection breaking sends it and the rest to retry."""
+    refuses fails or waits alone; the connection breaking sends it and the rest to retry.
+    `may_send` is asked right before each mail goes; one it refuses is skipped, and left to
+    the caller to record."""
     if not mails:
         return
     if smtp_url is None:
@@ -58,6 +63,8 @@ async def send_mails(
         return
     try:
         for index, (delivery_id, mail) in enumerate(mails):
+            if may_send is not None and not await may_send(delivery_id):
+                continue
             try:
                 await client.send_message(mail)
             except aiosmtplib.SMTPRecipientsRefused as error:

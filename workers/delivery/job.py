@@ -1,8 +1,10 @@
 """`deliver(ctx, delivery_ids)`: the arq job that sends what a batch of rows still owes.
 
 Jobs carry ids only; bodies are read from update_bodies as each batch starts, so a redaction
-stops every batch built after it commits. arq may run a job twice: the rows decide what is still
-owed.
+stops every batch built after it commits. A webhook of a batch already built is stamped when
+it gets its slot and then asks whether its update's body is still there (unredacted), as does
+each mail right before it goes, so one waiting while a redaction commits is not sent. arq may
+run a job twice: the rows decide what is still owed.
 
 Each row is settled as soon as its send returns, while the batch's other sends are still on
 the way: a receiver that takes its whole timeout delays nobody else's retry, nor the next
@@ -30,7 +32,7 @@ from app.domain.catalog import StatusPage
 from app.domain.notifications import Attempt, after_attempt
 from app.domain.public_page import PublicPage
 from app.store.catalog import get_status_page
-from app.store.delivery_jobs import Claimed, Settled, claim, settle
+from app.store.delivery_jobs import Claimed, Settled, claim, settle, unredacted
 from app.store.notices import Notice, load_notice
 from app.store.public_reads import component_history, load_public_page
 from workers.context import Context
@@ -73,6 +75,8 @@ class _Run:
         self._db = asyncio.Lock()
         self._unsettled: list[Settled] = []
         self._flushing = False
+        self._asked: list[tuple[UUID, asyncio.Future[bool]]] = []
+        self._asking = False
 
     async def take(self, ids: Sequence[UUID]) -> None:
         """Claim the rows and start their sends; returns once every send is on its way."""
@@ -117,6 +121,29 @@ class _Run:
         if released and take_over:
             await self.take(released)
 
+    async def _still_told(self, update_id: UUID) -> bool:
+        """Whether the update is unredacted as of a moment after this call; sends that ask
+        while an answer is on its way are asked about together next, in one statement."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._asked.append((update_id, answer))
+        if not self._asking:
+            self._asking = True
+            self.group.create_task(self._ask())
+        return await answer
+
+    async def _ask(self) -> None:
+        async with self._db:
+            self._asking = False
+            asked, self._asked = self._asked, []
+            try:
+                present = await unredacted(self.conn, {update_id for update_id, _ in asked})
+            except BaseException as error:
+                for _, answer in asked:
+                    answer.set_exception(error)
+                raise
+        for update_id, answer in asked:
+            answer.set_result(update_id in present)
+
     async def _confirm(self, rows: list[Claimed]) -> None:
         if not rows:
             return
@@ -142,7 +169,15 @@ class _Run:
     async def _mail(self, rows: list[Claimed], mails: list[tuple[UUID, EmailMessage]]) -> None:
         by_id = {row.id: row for row in rows}
         settings = self.context.settings
-        sent = send_mails(settings.smtp_url, mails, settings.send_timeout)
+
+        async def may_send(delivery_id: UUID) -> bool:
+            row = by_id[delivery_id]
+            if row.update_id is None or await self._still_told(row.update_id):
+                return True
+            self._record([Settled(row.id, "cancelled")])
+            return False
+
+        sent = send_mails(settings.smtp_url, mails, settings.send_timeout, may_send)
         async with contextlib.aclosing(sent):
             async for delivery_id, attempt in sent:
                 self._done(by_id[delivery_id], attempt)
@@ -204,6 +239,10 @@ class _Run:
         async with context.slots.hold(row.target):
             # Stamped when it leaves, not when the batch began: receivers refuse stale stamps.
             sent_at = datetime.now(UTC)
+            assert row.update_id is not None
+            if not await self._still_told(row.update_id):
+                self._record([Settled(row.id, "cancelled")])
+                return
             body = webhook_body(
                 view=view,
                 incident=incident,

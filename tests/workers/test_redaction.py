@@ -1,0 +1,103 @@
+"""A redaction stops the send: no message built after it commits carries the redacted text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from litestar.testing import AsyncTestClient
+
+from app.config import Settings
+from tests.api.conftest import Org, open_incident
+from tests.workers.conftest import StartWorker
+from tests.workers.helpers import (
+    add_email,
+    add_webhook,
+    deliveries,
+    jobs_done,
+    post_update,
+    settled,
+)
+from tests.workers.services import Mailbox, Receiver, eventually
+from workers.delivery.slots import PER_HOST
+
+TAKEN_BACK = "Blaming our vendor, oops."
+
+
+async def test_messages_waiting_for_their_slot_when_a_redaction_commits_are_not_sent(
+    client: AsyncTestClient,
+    org: Org,
+    receiver: Receiver,
+    start_worker: StartWorker,
+    settings: Settings,
+) -> None:
+    # One receiver host: the first PER_HOST messages are on the wire, the rest of the batch
+    # already has the body in hand and waits for a slot while the redaction commits.
+    hooks = PER_HOST + 6
+    for n in range(hooks):
+        await add_webhook(client, org, receiver, f"/hooks/{n}")
+    receiver.delay = 1.0
+    start_worker()
+    incident = await open_incident(client, org)
+    update = await post_update(client, org, incident, body=TAKEN_BACK)
+
+    async def on_the_wire() -> bool:
+        return len(receiver.attempts) >= PER_HOST
+
+    await eventually(on_the_wire, what="the first messages on the wire")
+    response = await client.post(
+        f"/v1/incidents/{incident['id']}/updates/{update['id']}/redact", headers=org.headers
+    )
+    assert response.status_code == 200
+    redacted_at = datetime.now(UTC)
+    await eventually(settled(client, org, hooks), what="every row settled")
+    await eventually(jobs_done(settings.redis_url), what="the job that held the batch")
+
+    leaks = [
+        item.path
+        for item in receiver.received
+        if datetime.fromisoformat(item.body["meta"]["generated_at"]) > redacted_at
+        and TAKEN_BACK in repr(item.body)
+    ]
+    assert leaks == []
+    statuses = sorted(row["status"] for row in await deliveries(client, org))
+    print(
+        statuses,
+        len(receiver.received),
+        len(receiver.attempts),
+        [i.body["meta"]["generated_at"] for i in receiver.received],
+        redacted_at,
+    )
+    assert statuses == ["cancelled"] * (hooks - PER_HOST) + ["delivered"] * PER_HOST
+
+
+async def test_mails_not_yet_sent_when_a_redaction_commits_are_not_sent(
+    client: AsyncTestClient,
+    org: Org,
+    mailbox: Mailbox,
+    start_worker: StartWorker,
+    settings: Settings,
+) -> None:
+    readers = 6
+    for n in range(readers):
+        await add_email(client, org, f"reader{n}@example.com")
+    # One SMTP connection sends a batch's mails one after the other.
+    mailbox.delay = 0.4
+    start_worker()
+    incident = await open_incident(client, org)
+    update = await post_update(client, org, incident, body=TAKEN_BACK)
+
+    async def first_accepted() -> bool:
+        return len(mailbox.messages) >= 1
+
+    await eventually(first_accepted, what="the first mail")
+    response = await client.post(
+        f"/v1/incidents/{incident['id']}/updates/{update['id']}/redact", headers=org.headers
+    )
+    assert response.status_code == 200
+    await eventually(settled(client, org, readers), what="every row settled")
+    await eventually(jobs_done(settings.redis_url), what="the job that held the batch")
+
+    # The mail being accepted as the redaction committed may still arrive; no later one.
+    assert len(mailbox.messages) <= 2
+    statuses = [row["status"] for row in await deliveries(client, org)]
+    assert statuses.count("cancelled") >= readers - 2
