@@ -18,14 +18,16 @@ log = logging.getLogger("herald.api")
 _ACCEPTABLE = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
+def request_id_from(incoming: bytes) -> str:
+    """The caller's X-Request-Id (empty when none) when harmless to echo, else a new id."""
+    return incoming.decode() if _ACCEPTABLE.fullmatch(incoming) else f"req_{uuid.uuid4().hex}"
+
+
 def request_id_of(scope: Scope) -> str:
     """The request's id: the caller's X-Request-Id when harmless, else a new one, kept in scope."""
     state = scope.setdefault("state", {})
     if "request_id" not in state:
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"")
-        state["request_id"] = (
-            incoming.decode() if _ACCEPTABLE.fullmatch(incoming) else f"req_{uuid.uuid4().hex}"
-        )
+        state["request_id"] = request_id_from(dict(scope["headers"]).get(b"x-request-id", b""))
     return state["request_id"]
 
 

@@ -11,10 +11,9 @@ time of the last change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-
-from litestar.datastructures import Headers
 
 SECOND = timedelta(seconds=1)
 # An update's time is taken when its request arrives, before it waits for the incident's lock
@@ -39,7 +38,7 @@ def http_date(moment: datetime) -> str:
     return format_datetime(moment, usegmt=True)
 
 
-def not_modified(headers: Headers, etag: str, changed: datetime) -> bool:
+def not_modified(headers: Mapping[str, str], etag: str, changed: datetime) -> bool:
     """RFC 9110's order: If-None-Match decides when present, else If-Modified-Since."""
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:

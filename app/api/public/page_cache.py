@@ -96,6 +96,16 @@ class PageCache:
                 self._rendered[key] = found
             return found
 
+    async def cached(self, slug: str, variant: str) -> Rendered | None:
+        """The copy `rendered` would answer, when it is in memory and current; None when
+        answering needs a query or a render (then `rendered` does it)."""
+        await self.changes.settle()
+        version = self.changes.catalog_version()
+        known = self._pages.get(slug)
+        if known is None or known[1] is None or version is None or known[0] != version:
+            return None
+        return self._fresh((slug, variant), known[1])
+
     def _fresh(self, key: tuple[str, str], page: StatusPage) -> Rendered | None:
         found = self._rendered.get(key)
         if found is None or found.version is None:
