@@ -14,7 +14,12 @@ import asyncpg
 
 from app.domain.events import Event
 from app.store.codec import encode_event, encode_json, event_type
-from app.store.event_store import ConcurrencyError, EventMetadata, RecordedEvent
+from app.store.event_store import (
+    ConcurrencyError,
+    EventMetadata,
+    RecordedEvent,
+    recorded_events,
+)
 from app.store.projections import (
     INCIDENT_COLUMNS,
     INTERVAL_COLUMNS,
@@ -174,13 +179,4 @@ async def commit(
         if error.table_name != "events":
             raise
         raise ConcurrencyError(stream_id, expected_version) from error
-    return [
-        RecordedEvent(
-            position=row["position"],
-            stream_id=stream_id,
-            version=row["version"],
-            event=event,
-            recorded_at=row["recorded_at"],
-        )
-        for row, event in zip(recorded, events, strict=True)
-    ]
+    return recorded_events(stream_id, recorded, events)

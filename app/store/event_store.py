@@ -98,7 +98,13 @@ async def append(
         )
     except asyncpg.UniqueViolationError as error:
         raise ConcurrencyError(stream_id, expected_version) from error
-    rows = sorted(rows, key=lambda row: row["version"])
+    return recorded_events(stream_id, sorted(rows, key=lambda row: row["version"]), events)
+
+
+def recorded_events(
+    stream_id: UUID, rows: Sequence[asyncpg.Record], events: Sequence[Event]
+) -> list[RecordedEvent]:
+    """The events as appended: `rows` carry position, version and recorded_at, in their order."""
     return [
         RecordedEvent(
             position=row["position"],
