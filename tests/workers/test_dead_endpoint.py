@@ -26,7 +26,10 @@ async def test_healthy_subscribers_on_a_dead_endpoints_host_are_told_while_it_ha
     await post_update(client, org, incident, body="Investigating.")
 
     async def healthy_told() -> bool:
-        return len({item.path for item in receiver.received}) == healthy
+        # The receiver records a request before the worker settles its row: wait for both.
+        told = len({item.path for item in receiver.received}) == healthy
+        settled = [row["status"] for row in await deliveries(client, org)]
+        return told and settled.count("delivered") == healthy
 
     # Well inside the dead endpoint's timeout: its hanging request takes one slot, no more.
     await eventually(healthy_told, within=send_timeout / 2, what="every healthy subscriber")
