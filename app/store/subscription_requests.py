@@ -17,7 +17,12 @@ import asyncpg
 
 from app.domain.catalog import StatusPage
 from app.store.deliveries import create_confirmation
-from app.store.subscribers import check_components_on_page, create_subscriber, find_active
+from app.store.subscribers import (
+    Preferences,
+    check_components_on_page,
+    create_subscriber,
+    find_active,
+)
 
 MAILS_PER_ADDRESS = 3
 ADDRESS_WINDOW = timedelta(days=1)
@@ -89,7 +94,7 @@ async def request_subscription(
                 page,
                 channel="email",
                 target=address,
-                component_ids=component_ids,
+                preferences=Preferences(component_ids=component_ids),
                 secret_encrypted=None,
                 confirmed=False,
             )

@@ -1,4 +1,5 @@
-"""/status/{slug}/subscribe, .../subscriptions/confirm and .../unsubscribe: no login, just links.
+"""/status/{slug}/subscribe, .../subscriptions/confirm, .../subscription (manage) and
+.../unsubscribe: no login, just links.
 
 Subscribing is double opt-in: the address gets a confirmation mail and nothing else until its
 owner confirms. Mail scanners fetch the links in a mail, so a GET of a confirm or unsubscribe
@@ -32,11 +33,13 @@ from app.crypto import Keys, Purpose
 from app.domain.catalog import StatusPage
 from app.domain.errors import DomainError
 from app.store.catalog import get_status_page
-from app.store.public_reads import find_published_page
+from app.store.public_reads import find_published_page, load_public_page
 from app.store.subscribers import (
+    Preferences,
     Subscriber,
     confirm_subscriber,
     remove_subscriber,
+    set_preferences,
     subscriber_by_id,
 )
 from app.store.subscription_requests import request_subscription
@@ -47,6 +50,9 @@ SENT = (
     "Follow its link to start receiving updates."
 )
 BAD_LINK = "This link is not valid, or it has expired. You can subscribe again from the page."
+SAVED = "Saved. Every message from now on follows these choices."
+NOTHING_CHOSEN = "Choose at least one kind of message, or unsubscribe below."
+NO_COMPONENT = "Choose at least one of the page's components, or unsubscribe below."
 
 
 class SubscribeIn(Input):
@@ -154,6 +160,48 @@ class Subscriptions(Controller):
             page_url=_page_url(request, page),
         )
 
+    @get("/subscription")
+    async def manage_page(
+        self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
+    ) -> Template:
+        """What the subscriber hears, to change, and the way out; reached from every message."""
+        found = await _subscriber(request, keys, token, "unsubscribe")
+        if found is None:
+            return _page("Link not valid", BAD_LINK, 400)
+        subscriber, page = found
+        return await _manage(request, subscriber, page)
+
+    @post("/subscription", status_code=200)
+    async def manage(
+        self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
+    ) -> Template:
+        found = await _subscriber(request, keys, token, "unsubscribe")
+        if found is None:
+            return _page("Link not valid", BAD_LINK, 400)
+        subscriber, page = found
+        if subscriber.removed_at is not None:
+            return await _manage(request, subscriber, page)
+        form = await request.form()
+        try:
+            chosen = tuple(UUID(value) for value in form.getall("componentIds", []))
+        except ValueError:
+            chosen = ()
+        if not chosen or not set(chosen) <= set(page.component_ids):
+            return await _manage(request, subscriber, page, NO_COMPONENT, 422)
+        everything = set(chosen) == set(page.component_ids)
+        preferences = Preferences(
+            incidents="incidents" in form,
+            maintenances="maintenances" in form,
+            component_changes="componentChanges" in form,
+            # Every component checked: every component, those added later too.
+            component_ids=() if everything else chosen,
+        )
+        if not (preferences.incidents or preferences.maintenances or preferences.component_changes):
+            return await _manage(request, subscriber, page, NOTHING_CHOSEN, 422)
+        async with request.app.state.pool.acquire() as conn:
+            changed = await set_preferences(conn, page, subscriber.id, preferences)
+        return await _manage(request, changed or subscriber, page, SAVED)
+
     @get("/unsubscribe")
     async def unsubscribe_page(
         self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
@@ -186,6 +234,40 @@ class Subscriptions(Controller):
             f"{subscriber.target} will receive no more {page.name} status updates.",
             page=page,
         )
+
+
+async def _manage(
+    request: Request,
+    subscriber: Subscriber,
+    page: StatusPage,
+    notice: str | None = None,
+    status: int = 200,
+) -> Template:
+    page_url = _page_url(request, page)
+    if subscriber.removed_at is not None:
+        message = f"{subscriber.target} receives no {page.name} status updates any more."
+        return _page("Not subscribed", message, page=page, page_url=page_url)
+    view = await load_public_page(request.app.state.pool, page)
+    wanted = set(subscriber.component_ids)
+    return _page(
+        "Your subscription",
+        f"What {page.name} status updates tell {subscriber.target}:",
+        status,
+        page=page,
+        page_url=page_url,
+        notice=notice,
+        manage=_here(request),
+        unsubscribe=_here(request).replace("/subscription?", "/unsubscribe?", 1),
+        topics=[
+            ("incidents", "Incidents", subscriber.notify_incidents),
+            ("maintenances", "Scheduled maintenance", subscriber.notify_maintenances),
+            ("componentChanges", "Component status changes", subscriber.notify_component_changes),
+        ],
+        components=[
+            (str(component.id), component.name, not wanted or component.id in wanted)
+            for component in view.components
+        ],
+    )
 
 
 def _page_url(request: Request, page: StatusPage) -> str:
