@@ -25,7 +25,7 @@ from app.store.codec import decode_event
 from app.store.dispatch_log import LoggedEvent
 
 # Every public span of the components whose spans of this incident start or end at $2, that
-# is open just before or just after $2.
+# is open just before or just after $2; changes are told in component order.
 _AROUND = (
     "SELECT c.component_id, c.status, c.started_at, c.ended_at FROM component_intervals c"
     " JOIN incidents i ON i.id = c.incident_id"
@@ -33,6 +33,7 @@ _AROUND = (
     " AND c.component_id IN (SELECT component_id FROM component_intervals"
     "     WHERE incident_id = $1 AND (started_at = $2 OR ended_at = $2))"
     " AND c.started_at <= $2 AND (c.ended_at IS NULL OR c.ended_at >= $2)"
+    " ORDER BY c.component_id, c.started_at"
 )
 
 _LISTENERS = (

@@ -156,3 +156,80 @@ async def test_internal_updates_and_silent_updates_send_no_component_change(
         ("incident", incident["title"], "investigating"),
         ("component", "Payments API", "degraded_performance", "partial_outage"),
     ]
+
+
+async def test_only_changes_of_the_worst_status_are_told_to_the_components_chosen(
+    client: AsyncTestClient,
+    org: Org,
+    receiver: Receiver,
+    settings: Settings,
+    start_worker: StartWorker,
+) -> None:
+    response = await client.post(
+        "/v1/status-pages",
+        json={
+            "name": "Acme everything",
+            "slug": "acme-all",
+            "componentIds": [org.payments, org.search],
+            "published": True,
+        },
+        headers=org.headers,
+    )
+    everything = response.json()["data"]["id"]
+    only = {"incidents": False, "componentChanges": True}
+    await add_webhook(client, org, receiver, "/acme", **only)  # its page shows payments only
+    await add_webhook(client, org, receiver, "/all", page_id=everything, **only)
+    await add_webhook(client, org, receiver, "/search", [org.search], page_id=everything, **only)
+    start_worker()
+
+    def statuses(component: str, status: str) -> list[dict]:
+        return [{"componentId": component, "status": status}]
+
+    first = await open_incident(client, org, components=[org.payments, org.search])
+    await post_update(
+        client,
+        org,
+        first,
+        body="Payments fail, search is slow.",
+        componentStatuses=statuses(org.payments, "partial_outage")
+        + statuses(org.search, "degraded_performance"),
+    )
+    second = await open_incident(client, org)
+    # A lesser status from another incident changes nothing the public sees...
+    await post_update(
+        client,
+        org,
+        second,
+        body="Refunds are slow.",
+        componentStatuses=statuses(org.payments, "degraded_performance"),
+    )
+    # ...until the worse one ends; dropping search from the incident ends what it said of it.
+    await post_update(
+        client,
+        org,
+        first,
+        body="Payments recovered.",
+        componentStatuses=statuses(org.payments, "operational"),
+    )
+    edited = await client.patch(
+        f"/v1/incidents/{first['id']}", json={"componentIds": [org.payments]}, headers=org.headers
+    )
+    assert edited.status_code == 200, edited.text
+    await eventually(arrived(receiver, 8), what="eight webhooks")
+    await eventually(jobs_done(settings.redis_url), what="the queue drained")
+
+    payments, search = "Payments API", "Search"
+    assert heard(receiver, "/acme") == [
+        ("component", payments, "operational", "partial_outage"),
+        ("component", payments, "partial_outage", "degraded_performance"),
+    ]
+    assert heard(receiver, "/all") == [
+        ("component", payments, "operational", "partial_outage"),
+        ("component", search, "operational", "degraded_performance"),
+        ("component", payments, "partial_outage", "degraded_performance"),
+        ("component", search, "degraded_performance", "operational"),
+    ]
+    assert heard(receiver, "/search") == [
+        ("component", search, "operational", "degraded_performance"),
+        ("component", search, "degraded_performance", "operational"),
+    ]
