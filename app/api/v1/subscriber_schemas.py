@@ -173,7 +173,7 @@ class DeliveryOut(Output):
     status_page_id: UUID
     subscriber_id: UUID
     channel: str
-    kind: str  # "update" or "confirmation"
+    kind: str  # "update", "component_update" or "confirmation"
     incident_id: UUID | None
     update_id: UUID | None
     status: DeliveryStatus
