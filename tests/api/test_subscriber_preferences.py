@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 from litestar.testing import AsyncTestClient
@@ -184,3 +185,24 @@ async def test_the_manage_page_shows_and_saves_the_choice_without_an_account(
     gone = await client.get(address)
     assert gone.status_code == 200 and "no Acme status updates any more" in gone.text
     assert "<form" not in gone.text
+
+
+async def test_a_confirmed_address_is_offered_the_choice_at_once(
+    client: AsyncTestClient, org: Org
+) -> None:
+    accepted = await client.post("/status/acme/subscribe", json={"email": "new@example.com"})
+    assert accepted.status_code == 202
+    listed = (
+        await client.get(
+            f"/v1/status-pages/{await test_subscribers.page_id(client, org)}/subscribers",
+            headers=org.headers,
+        )
+    ).json()["data"]
+    keys = Keys(SECRET_KEY)
+    confirm = keys.token("confirm", uuid.UUID(listed[0]["id"]), datetime(2999, 1, 1, tzinfo=UTC))
+    done = await client.post(f"/status/acme/subscriptions/confirm?token={confirm}")
+    assert done.status_code == 200
+    [link] = re.findall(r'href="(/status/acme/subscription\?token=[^"]+)"', done.text)
+    manage = await client.get(link)
+    assert manage.status_code == 200 and "new@example.com" in manage.text
+    assert checked(manage.text) == {"incidents", "maintenances", org.payments}

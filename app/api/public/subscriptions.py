@@ -153,11 +153,14 @@ class Subscriptions(Controller):
         async with request.app.state.pool.acquire() as conn:
             if not await confirm_subscriber(conn, subscriber.id):
                 return _page("Link expired", BAD_LINK, 400, page=page)
+        # The same link every message carries, so the choice can be made right away.
+        manage_token = require_keys(keys).token("unsubscribe", subscriber.id)
         return _page(
             "Subscribed",
             f"{subscriber.target} will receive {page.name} status updates.",
             page=page,
             page_url=_page_url(request, page),
+            choose=f"{_page_url(request, page)}/subscription?token={manage_token}",
         )
 
     @get("/subscription")
