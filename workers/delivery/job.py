@@ -186,7 +186,8 @@ class _Run:
                 self._done(by_id[delivery_id], attempt)
 
     async def _announce(self, rows: list[Claimed]) -> None:
-        """Tell the claimed subscribers of components' changes, as the page shows them now."""
+        """Tell the claimed subscribers of components' changes; a change the page no longer
+        shows the component of is owed to no one."""
         if not rows:
             return
         changes = await changes_of_deliveries(self.conn, [row.id for row in rows])

@@ -254,13 +254,13 @@ async def _manage(
     wanted = set(subscriber.component_ids)
     return _page(
         "Your subscription",
-        f"What {page.name} status updates tell {subscriber.target}:",
+        f"Choose what {page.name} sends to {subscriber.target}.",
         status,
         page=page,
         page_url=page_url,
         notice=notice,
         manage=_here(request),
-        unsubscribe=_here(request).replace("/subscription?", "/unsubscribe?", 1),
+        unsubscribe=f"{page_url}/unsubscribe?{request.url.query}",
         topics=[
             ("incidents", "Incidents", subscriber.notify_incidents),
             ("maintenances", "Scheduled maintenance", subscriber.notify_maintenances),
