@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from typing import Literal
-from uuid import UUID
 
 import asyncpg
 
@@ -66,12 +65,12 @@ async def request_subscription(
     page: StatusPage,
     *,
     address: str,
-    component_ids: tuple[UUID, ...],
+    preferences: Preferences,
     client: str,
     max_attempts: int,
 ) -> Outcome:
     """Record the request and, within the limits, owe the address a confirmation mail."""
-    check_components_on_page(page, component_ids)
+    check_components_on_page(page, preferences.component_ids)
     digest = _address_hash(address)
     async with conn.transaction():
         # Requests for one address, or from one client, queue here so that counts are exact.
@@ -94,7 +93,7 @@ async def request_subscription(
                 page,
                 channel="email",
                 target=address,
-                preferences=Preferences(component_ids=component_ids),
+                preferences=preferences,
                 secret_encrypted=None,
                 confirmed=False,
             )

@@ -206,3 +206,25 @@ async def test_a_confirmed_address_is_offered_the_choice_at_once(
     manage = await client.get(link)
     assert manage.status_code == 200 and "new@example.com" in manage.text
     assert checked(manage.text) == {"incidents", "maintenances", org.payments}
+
+
+async def test_the_public_subscribe_endpoint_takes_the_choice_in_json(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    nothing = {"incidents": False, "maintenances": False}
+    refused = await client.post("/status/acme/subscribe", json={"email": "a@b.co", **nothing})
+    assert refused.status_code == 422
+    assert [f["field"] for f in refused.json()["error"]["fields"]] == TOPICS
+    assert await pool.fetchval("SELECT count(*) FROM subscribers") == 0
+
+    chosen = {"incidents": False, "componentChanges": True, "componentIds": [org.payments]}
+    accepted = await client.post("/status/acme/subscribe", json={"email": "a@b.co", **chosen})
+    assert accepted.status_code == 202
+    [listed] = (
+        await client.get(
+            f"/v1/status-pages/{await test_subscribers.page_id(client, org)}/subscribers",
+            headers=org.headers,
+        )
+    ).json()["data"]
+    assert [listed[topic] for topic in TOPICS] == [False, True, True]
+    assert listed["componentIds"] == [org.payments]

@@ -26,7 +26,7 @@ from app.api.body import decode_json
 from app.api.errors import NotFound, RequestInvalid
 from app.api.v1.errors import error_response
 from app.api.v1.schemas import ComponentIds, Input
-from app.api.v1.subscriber_schemas import check_address
+from app.api.v1.subscriber_schemas import check_address, hears_something
 from app.api.v1.subscribers import notification_dependencies, require_keys
 from app.config import Settings
 from app.crypto import Keys, Purpose
@@ -58,6 +58,9 @@ NO_COMPONENT = "Choose at least one of the page's components, or unsubscribe bel
 class SubscribeIn(Input):
     email: Annotated[str, msgspec.Meta(max_length=254)]
     component_ids: ComponentIds = msgspec.field(default_factory=list)
+    incidents: bool = True
+    maintenances: bool = True
+    component_changes: bool = False
 
 
 def _page(title: str, message: str, status: int = 200, **context: Any) -> Template:
@@ -75,11 +78,18 @@ def _is_form(request: Request) -> bool:
     return request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
 
 
-async def _read(request: Request) -> tuple[str, tuple[UUID, ...]]:
-    """The address and component filter, from the page's form or a JSON body."""
+async def _read(request: Request) -> tuple[str, Preferences]:
+    """The address and what it is to hear, from the page's form or a JSON body; the form
+    chooses components only, the rest is for the manage page each message links to."""
     if not _is_form(request):
         data = await decode_json(request, SubscribeIn)
-        return check_address(data.email, "email"), tuple(data.component_ids)
+        preferences = Preferences(
+            incidents=data.incidents,
+            maintenances=data.maintenances,
+            component_changes=data.component_changes,
+            component_ids=tuple(data.component_ids),
+        )
+        return check_address(data.email, "email"), hears_something(preferences)
     form = await request.form()
     try:
         ids = tuple(UUID(value) for value in form.getall("componentIds", []))
@@ -87,7 +97,7 @@ async def _read(request: Request) -> tuple[str, tuple[UUID, ...]]:
         raise RequestInvalid("The form failed validation.", [("componentIds", "not an id")]) from (
             error
         )
-    return check_address(form.get("email"), "email"), ids
+    return check_address(form.get("email"), "email"), Preferences(component_ids=ids)
 
 
 class Subscriptions(Controller):
@@ -103,13 +113,13 @@ class Subscriptions(Controller):
             raise NotFound("No published status page has this address.")
         page_url = _page_url(request, page)
         try:
-            address, component_ids = await _read(request)
+            address, preferences = await _read(request)
             async with pool.acquire() as conn:
                 outcome = await request_subscription(
                     conn,
                     page,
                     address=address,
-                    component_ids=component_ids,
+                    preferences=preferences,
                     client=request.client.host if request.client else "unknown",
                     max_attempts=settings.delivery_attempts,
                 )
