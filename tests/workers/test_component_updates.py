@@ -233,3 +233,26 @@ async def test_only_changes_of_the_worst_status_are_told_to_the_components_chose
         ("component", search, "operational", "degraded_performance"),
         ("component", search, "degraded_performance", "operational"),
     ]
+
+
+async def test_a_component_message_is_retried_under_its_key_like_any_other(
+    client: AsyncTestClient, org: Org, receiver: Receiver, start_worker: StartWorker
+) -> None:
+    await add_webhook(client, org, receiver, "/flaky", incidents=False, componentChanges=True)
+    receiver.answer = lambda path, count: 503 if count < 3 else 200
+    start_worker()
+    incident = await open_incident(client, org)
+    await post_update(
+        client,
+        org,
+        incident,
+        body="Search is slow.",
+        componentStatuses=[{"componentId": org.payments, "status": "degraded_performance"}],
+    )
+    await eventually(settled(client, org, 1), what="the delivery settled")
+    [row] = await deliveries(client, org)
+    assert (row["kind"], row["status"], row["attempts"]) == ("component_update", "delivered", 3)
+    assert {key for _, key in receiver.attempts} == {row["idempotencyKey"]}
+    assert heard(receiver, "/flaky") == [
+        ("component", "Payments API", "operational", "degraded_performance")
+    ]
