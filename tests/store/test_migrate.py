@@ -130,14 +130,18 @@ async def test_an_older_database_keeps_its_subscribers_hearing_incidents_only(
                 " DELETE FROM schema_migrations WHERE name = '0010_subscriber_preferences'"
             )
             org, page = uuid.uuid4(), uuid.uuid4()
+            await conn.execute("INSERT INTO organizations (id, slug) VALUES ($1, 'acme')", org)
             await conn.execute(
-                "INSERT INTO organizations (id, slug) VALUES ($1, 'acme');"
-                " INSERT INTO status_pages (id, organization_id, name, slug)"
-                "     VALUES ($2, $1, 'Acme', 'acme');"
-                " INSERT INTO subscribers (id, organization_id, status_page_id, channel, target,"
-                "     confirmed_at) VALUES (gen_random_uuid(), $1, $2, 'email', 'a@b.co', now())".replace(
-                    "$1", f"'{org}'"
-                ).replace("$2", f"'{page}'")
+                "INSERT INTO status_pages (id, organization_id, name, slug)"
+                " VALUES ($1, $2, 'Acme', 'acme')",
+                page,
+                org,
+            )
+            await conn.execute(
+                "INSERT INTO subscribers (id, organization_id, status_page_id, channel, target,"
+                " confirmed_at) VALUES (gen_random_uuid(), $1, $2, 'email', 'a@b.co', now())",
+                org,
+                page,
             )
             assert await migrate(conn) == ["0010_subscriber_preferences"]
             row = await conn.fetchrow(
