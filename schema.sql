@@ -197,8 +197,12 @@ CREATE TABLE IF NOT EXISTS subscribers (
     channel           text NOT NULL CHECK (channel IN ('webhook', 'email')),
     target            text NOT NULL,
     secret_encrypted  bytea,
-    -- Empty: every incident of the page; otherwise only incidents touching one of these.
+    -- Empty: every component of the page; otherwise only messages touching one of these.
     component_ids     uuid[] NOT NULL DEFAULT '{}',
+    -- What the subscriber chose to hear (see 0010_subscriber_preferences).
+    notify_incidents  boolean NOT NULL DEFAULT true,
+    notify_maintenances boolean NOT NULL DEFAULT true,
+    notify_component_changes boolean NOT NULL DEFAULT false,
     created_at        timestamptz NOT NULL DEFAULT now(),
     confirmed_at      timestamptz,
     removed_at        timestamptz,
@@ -208,8 +212,21 @@ CREATE UNIQUE INDEX IF NOT EXISTS subscribers_once_per_page
     ON subscribers (status_page_id, channel, lower(target)) WHERE removed_at IS NULL;
 CREATE INDEX IF NOT EXISTS subscribers_by_page ON subscribers (status_page_id, id);
 
+-- A change of a component's public status, as the dispatcher found it in the log: what a
+-- component_update message tells.
+CREATE TABLE IF NOT EXISTS component_changes (
+    id               uuid PRIMARY KEY,
+    organization_id  uuid NOT NULL,
+    component_id     uuid NOT NULL,
+    old_status       text NOT NULL,
+    new_status       text NOT NULL,
+    changed_at       timestamptz NOT NULL,
+    event_position   bigint NOT NULL,
+    UNIQUE (component_id, changed_at)
+);
+
 -- One message owed to one subscriber: an update (kind 'update', keyed by the UpdatePosted event
--- and the subscriber) or a confirmation mail. A repeated job finds the row settled and sends
+-- and the subscriber), a component's change (kind 'component_update') or a confirmation mail. A repeated job finds the row settled and sends
 -- nothing; a job that died mid-send leaves the row leased until lease_until, then it is sent
 -- again under the same idempotency key.
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -218,10 +235,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
     organization_id  uuid NOT NULL,
     status_page_id   uuid NOT NULL,
     subscriber_id    uuid NOT NULL REFERENCES subscribers (id),
-    kind             text NOT NULL CHECK (kind IN ('update', 'confirmation')),
+    kind             text NOT NULL CONSTRAINT deliveries_kind_check
+        CHECK (kind IN ('update', 'confirmation', 'component_update')),
     event_position   bigint,
     incident_id      uuid,
     update_id        uuid,
+    component_change_id uuid REFERENCES component_changes (id),
     status           text NOT NULL DEFAULT 'pending'
         CHECK (status IN ('pending', 'delivered', 'failed', 'dead', 'cancelled')),
     attempts         integer NOT NULL DEFAULT 0,
@@ -237,7 +256,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_error       text,
     delivered_at     timestamptz,
     created_at       timestamptz NOT NULL DEFAULT now(),
-    CHECK ((kind = 'update') = (update_id IS NOT NULL))
+    CHECK ((kind = 'update') = (update_id IS NOT NULL)),
+    CONSTRAINT deliveries_component_change_check
+        CHECK ((kind = 'component_update') = (component_change_id IS NOT NULL))
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_page ON deliveries (status_page_id, id DESC);
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (next_attempt_at) WHERE status = 'pending';

@@ -8,6 +8,8 @@ up. It prints the time from the update's commit to the last delivery row settlin
 largest peak RSS of a worker process. --hosts spreads the subscribers over receiver hosts
 127.0.0.1 to 127.0.0.N (one process serves them all); --dead adds subscribers on the first
 host whose endpoint never answers, and the figures then count the healthy ones only.
+--component-changes runs it twice, the second time with subscribers that also hear component
+changes and an update that changes a component: two messages each, beside the first run's one.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ SECRET_KEY = "bench-secret-key-bench-secret-key-bench"
 
 
 async def setup(
-    settings: Settings, receiver_port: int, subscribers: int, hosts: int = 1, dead: int = 0
+    settings: Settings,
+    receiver_port: int,
+    subscribers: int,
+    hosts: int = 1,
+    dead: int = 0,
+    component_changes: bool = False,
 ) -> tuple[dict, str]:
     conn = await asyncpg.connect(settings.database_url)
     await migrate(conn)
@@ -64,8 +71,10 @@ async def setup(
     urls = [f"http://127.0.0.{n % hosts + 1}:{receiver_port}/hooks/{n}" for n in range(subscribers)]
     urls += [f"http://127.0.0.1:{receiver_port}/dead/{n}" for n in range(dead)]
     await insert_webhooks(conn, page, ((url, secret) for url in urls))
+    if component_changes:
+        await conn.execute("UPDATE subscribers SET notify_component_changes = true")
     await conn.close()
-    return headers, incident.json()["data"]["id"]
+    return headers, incident.json()["data"]["id"], component_id
 
 
 async def measure(args: argparse.Namespace) -> dict:
@@ -87,9 +96,11 @@ async def measure(args: argparse.Namespace) -> dict:
                 worker_max_jobs=args.max_jobs,
                 delivery_batch=args.batch,
             )
-            headers, incident_id = await setup(
-                settings, receiver_port, args.subscribers, args.hosts, args.dead
+            changes = args.component_changes
+            headers, incident_id, component_id = await setup(
+                settings, receiver_port, args.subscribers, args.hosts, args.dead, changes
             )
+            owed = args.subscribers * (2 if changes else 1)
             code = (
                 "from app.config import Settings; from workers.runner import run; "
                 f"run(Settings(database_url={url!r}, redis_url={redis.url!r}, "
@@ -113,7 +124,13 @@ async def measure(args: argparse.Namespace) -> dict:
                 started = time.monotonic()
                 response = await client.post(
                     f"/v1/incidents/{incident_id}/updates",
-                    json={"visibility": "public", "body": "Bench update."},
+                    json={
+                        "visibility": "public",
+                        "body": "Bench update.",
+                        "componentStatuses": [
+                            {"componentId": component_id, "status": "partial_outage"}
+                        ],
+                    },
                     headers=headers,
                 )
                 assert response.status_code == 201, response.text
@@ -127,7 +144,7 @@ async def measure(args: argparse.Namespace) -> dict:
                 )
                 if done and first is None:
                     first = time.monotonic() - started
-                if done >= args.subscribers:
+                if done >= owed:
                     break
                 await asyncio.sleep(0.1)
             elapsed = time.monotonic() - started
@@ -159,6 +176,9 @@ def options(**overrides: object) -> argparse.Namespace:
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.component_changes:
+        await compare_component_changes(args)
+        return
     figures = await measure(args)
     print(
         f"{args.subscribers} webhooks on {args.hosts} host(s) + {args.dead} dead, "
@@ -170,6 +190,20 @@ async def main(args: argparse.Namespace) -> None:
     )
 
 
+async def compare_component_changes(args: argparse.Namespace) -> None:
+    """Incident messages alone, then with a component change each, in the same run."""
+    alone = await measure(argparse.Namespace(**{**vars(args), "component_changes": False}))
+    both = await measure(args)
+    for name, figures in (("incident only", alone), ("incident + component change", both)):
+        print(
+            f"{args.subscribers} webhooks, {name}: {figures['delivered']} delivered in "
+            f"{figures['elapsed']:.2f} s ({figures['rate']:.0f}/s); receiver saw "
+            f"{figures['received']} distinct keys; worker peak RSS "
+            f"{figures['peak_worker_mib']:.0f} MiB"
+        )
+    print(f"messages/s with component changes / incident only: {both['rate'] / alone['rate']:.2f}")
+
+
 PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 PARSER.add_argument("--subscribers", type=int, default=10_000)
 PARSER.add_argument("--workers", type=int, default=1)
@@ -179,6 +213,11 @@ PARSER.add_argument("--hosts", type=int, default=1, help="receiver hosts, 127.0.
 PARSER.add_argument("--dead", type=int, default=0, help="subscribers that are never answered")
 PARSER.add_argument("--timeout", type=float, default=300)
 PARSER.add_argument("--profile", help="write the worker's cProfile stats to this file")
+PARSER.add_argument(
+    "--component-changes",
+    action="store_true",
+    help="compare with subscribers that also hear the update's component change",
+)
 
 if __name__ == "__main__":
     asyncio.run(main(PARSER.parse_args()))

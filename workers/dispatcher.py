@@ -20,6 +20,7 @@ from app.domain.events import UpdatePosted, UpdateRedacted
 from app.domain.incident import fold
 from app.domain.notifications import notifies, through_update
 from app.store.codec import decode_event
+from app.store.component_changes import MOVES_SPANS, record_changes_of
 from app.store.deliveries import (
     DELIVERIES_CHANNEL,
     cancel_pending_of_update,
@@ -58,6 +59,8 @@ async def dispatch(conn: asyncpg.Connection, max_attempts: int) -> int:
                 redacted = decode_event(logged.data)
                 assert isinstance(redacted, UpdateRedacted)
                 await cancel_pending_of_update(conn, redacted.update_id)
+            elif logged.type in MOVES_SPANS:
+                await record_changes_of(conn, logged, max_attempts)
         if events:
             await save_checkpoint(conn, events[-1].checkpoint)
         return len(events)

@@ -1,4 +1,5 @@
-"""The addresses messages point to: the page, and the signed confirm and unsubscribe links."""
+"""The addresses messages point to: the page, and the signed confirm, manage and unsubscribe
+links."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ class Links:
 
     def documentation(self) -> str:
         return f"{self._base}/schema"
+
+    def manage(self, page: StatusPage, subscriber_id: UUID) -> str:
+        """The page where the subscriber chooses what it hears, or unsubscribes. It takes the
+        unsubscribe token: whoever may unsubscribe may choose less."""
+        token = self._keys.token("unsubscribe", subscriber_id)
+        return f"{self.page(page)}/subscription?token={token}"
 
     def unsubscribe(self, page: StatusPage, subscriber_id: UUID) -> str:
         token = self._keys.token("unsubscribe", subscriber_id)

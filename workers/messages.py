@@ -21,7 +21,7 @@ def _domain(mail_from: str) -> str:
     return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
 
 
-def _message(*, mail_from: str, to: str, subject: str, message_id: str) -> EmailMessage:
+def new_message(*, mail_from: str, to: str, subject: str, message_id: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = to
@@ -34,7 +34,7 @@ def _message(*, mail_from: str, to: str, subject: str, message_id: str) -> Email
     return message
 
 
-def _html(title: str, paragraphs: list[Markup | str], footer: Markup) -> str:
+def html_mail(title: str, paragraphs: list[Markup | str], footer: Markup) -> str:
     body = "".join(
         f'<div style="margin:0 0 16px">{p if isinstance(p, Markup) else escape(p)}</div>'
         for p in paragraphs
@@ -48,6 +48,10 @@ def _html(title: str, paragraphs: list[Markup | str], footer: Markup) -> str:
     )
 
 
+def manage_footer(reason: str, manage_url: str) -> Markup:
+    return Markup('{} <a href="{}">Manage or unsubscribe</a>').format(reason, manage_url)
+
+
 def update_email(
     *,
     notice: Notice,
@@ -56,12 +60,13 @@ def update_email(
     mail_from: str,
     message_id: str,
     page_url: str,
+    manage_url: str,
     unsubscribe_url: str,
 ) -> EmailMessage:
     """Subject: "[Page] Status: Incident title"; the thread is the incident."""
     incident, entry = notice.incident, notice.update.entry
     status = STATUS_LABELS[entry.status]
-    message = _message(
+    message = new_message(
         mail_from=mail_from,
         to=to,
         subject=f"[{view.page.name}] {status}: {incident.title}",
@@ -89,25 +94,25 @@ def update_email(
                 body,
                 *(["Affected: " + "; ".join(affected)] if affected else []),
                 f"Status page: {page_url}",
-                f"-- \n{reason}\nUnsubscribe: {unsubscribe_url}",
+                f"-- \n{reason}\nManage or unsubscribe: {manage_url}",
             ]
         )
         + "\n",
         cte="quoted-printable",  # readable in the raw mail, unlike base64
     )
-    footer = Markup('{} <a href="{}">Unsubscribe</a>').format(reason, unsubscribe_url)
+    footer = manage_footer(reason, manage_url)
     link = Markup('<a href="{}">View the status page</a>').format(page_url)
     paragraphs: list[Markup | str] = [when, render_markdown(body)]
     if affected:
         paragraphs.append("Affected: " + "; ".join(affected))
-    message.add_alternative(_html(incident.title, [*paragraphs, link], footer), subtype="html")
+    message.add_alternative(html_mail(incident.title, [*paragraphs, link], footer), subtype="html")
     return message
 
 
 def confirmation_email(
     *, page: StatusPage, to: str, mail_from: str, message_id: str, confirm_url: str
 ) -> EmailMessage:
-    message = _message(
+    message = new_message(
         mail_from=mail_from,
         to=to,
         subject=f"Confirm your subscription to {page.name} status updates",
@@ -121,7 +126,7 @@ def confirmation_email(
         confirm_url
     )
     message.add_alternative(
-        _html(
+        html_mail(
             f"Confirm your subscription to {page.name}",
             [asked, button, f"The link works for {hours} hours."],
             Markup(escape(ignore)),

@@ -36,7 +36,7 @@ from app.api.v1.schemas import (
     EditStatusPage,
     PostUpdateIn,
 )
-from app.api.v1.subscriber_schemas import CreateSubscriber
+from app.api.v1.subscriber_schemas import CreateSubscriber, EditSubscriber
 from app.domain.errors import RULES_OF
 
 Dialect = Literal["v1", "incidentio", "uptimeio"]
@@ -243,6 +243,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=_answers("v1", "not_found", "unknown_component", "subscriber_exists")
         | NOT_CONFIGURED,
     ),
+    ("/v1/status-pages/{page_id}/subscribers/{subscriber_id}", "patch"): Operation(
+        body=EditSubscriber,
+        example={"incidents": False, "componentChanges": True, "componentIds": []},
+        errors=_answers("v1", "not_found", "unknown_component"),
+    ),
     ("/status/{slug}/subscribe", "post"): Operation(
         body=SubscribeIn,
         example={"email": "reader@example.com", "componentIds": []},
@@ -263,6 +268,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("/status/{slug}/subscriptions/confirm", "get"): SUBSCRIPTION_LINK,
     ("/status/{slug}/subscriptions/confirm", "post"): SUBSCRIPTION_LINK,
+    ("/status/{slug}/subscription", "get"): SUBSCRIPTION_LINK,
+    ("/status/{slug}/subscription", "post"): Operation(
+        errors={500: ("server_error",)} | NOT_CONFIGURED,
+        pages={
+            400: "The link is not valid, or it has expired.",
+            422: "Nothing chosen to hear, or no component of the page chosen.",
+        },
+    ),
     ("/status/{slug}/unsubscribe", "get"): SUBSCRIPTION_LINK,
     ("/status/{slug}/unsubscribe", "post"): SUBSCRIPTION_LINK,
     ("/v1/status-pages/{page_id}/deliveries/{delivery_id}/retry", "post"): Operation(

@@ -108,6 +108,10 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("/v1/status-pages/{page_id}/subscribers", "get"): "List a status page's subscribers",
     ("/v1/status-pages/{page_id}/subscribers", "post"): "Add a webhook or email subscriber",
     ("/v1/status-pages/{page_id}/subscribers/{subscriber_id}", "get"): "Get a subscriber",
+    (
+        "/v1/status-pages/{page_id}/subscribers/{subscriber_id}",
+        "patch",
+    ): "Choose what a subscriber hears",
     ("/v1/status-pages/{page_id}/subscribers/{subscriber_id}", "delete"): "Remove a subscriber",
     ("/v1/status-pages/{page_id}/deliveries", "get"): "List a status page's deliveries",
     (
@@ -127,6 +131,8 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("/status/{slug}/subscribe", "post"): "Subscribe an email address (sends a confirmation)",
     ("/status/{slug}/subscriptions/confirm", "get"): "The page a confirmation link opens",
     ("/status/{slug}/subscriptions/confirm", "post"): "Confirm a subscription",
+    ("/status/{slug}/subscription", "get"): "The page a manage-or-unsubscribe link opens",
+    ("/status/{slug}/subscription", "post"): "Save what a subscriber hears",
     ("/status/{slug}/unsubscribe", "get"): "The page an unsubscribe link opens",
     ("/status/{slug}/unsubscribe", "post"): "Unsubscribe, also one-click from a mail client",
 }

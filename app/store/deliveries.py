@@ -109,15 +109,16 @@ async def create_update_deliveries(
 ) -> int:
     """One row per subscriber the update concerns; a second call for the same event adds none.
 
-    A subscriber hears of an update when a published page of its organization shows the
-    incident, its component filter (if any) meets the incident's components, and it was
-    confirmed before the update was recorded: a late dispatcher never tells newcomers old news.
+    A subscriber hears of an update when it hears incidents, a published page of its
+    organization shows the incident, its component filter (if any) meets the incident's
+    components, and it was confirmed before the update was recorded: a late dispatcher never
+    tells newcomers old news.
     """
     subscribers = await conn.fetch(
         "SELECT s.id, s.status_page_id FROM subscribers s"
         " JOIN status_pages p ON p.id = s.status_page_id"
         " WHERE p.organization_id = $1 AND p.published AND p.component_ids && $2::uuid[]"
-        " AND s.removed_at IS NULL AND s.confirmed_at <= $3"
+        " AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_incidents"
         " AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])",
         organization_id,
         list(component_ids),

@@ -4,9 +4,9 @@ A job claims its rows with a lease before sending. A second job for the same row
 re-enqueued them, or arq re-ran a dead worker's job) finds them leased or settled and sends
 nothing; once a dead worker's lease runs out the rows are sent again, under the same key.
 
-A subscriber hears of updates in the order they were posted: a claim parks a row while an
-earlier update to the same subscriber is pending (blocked_by), and settling that earlier row
-releases it.
+A subscriber hears of updates and component changes in the order they happened: a claim parks
+a row while an earlier one to the same subscriber is pending (blocked_by), and settling that
+earlier row releases it.
 
 Statements that change many rows lock them first in id order (or skip locked ones, where a row
 someone else holds needs nothing from them), so that two of them never wait for each other.
@@ -138,9 +138,9 @@ async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> 
         "       OR (x.kind = 'update' AND NOT EXISTS"
         "           (SELECT 1 FROM update_bodies b WHERE b.update_id = x.update_id))"
         "       OR (x.kind = 'confirmation' AND s.confirmed_at IS NOT NULL) AS moot,"
-        "       CASE WHEN x.kind = 'update' THEN"
+        "       CASE WHEN x.kind <> 'confirmation' THEN"
         "           (SELECT o.id FROM deliveries o WHERE o.subscriber_id = x.subscriber_id"
-        "            AND o.kind = 'update' AND o.status = 'pending' AND o.id < x.id"
+        "            AND o.kind <> 'confirmation' AND o.status = 'pending' AND o.id < x.id"
         "            ORDER BY o.id DESC LIMIT 1) END AS blocker"
         "       FROM deliveries x JOIN subscribers s ON s.id = x.subscriber_id"
         "       JOIN status_pages p ON p.id = s.status_page_id WHERE x.id = ANY($1::uuid[])) m"

@@ -11,13 +11,17 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from typing import Literal
-from uuid import UUID
 
 import asyncpg
 
 from app.domain.catalog import StatusPage
 from app.store.deliveries import create_confirmation
-from app.store.subscribers import check_components_on_page, create_subscriber, find_active
+from app.store.subscribers import (
+    Preferences,
+    check_components_on_page,
+    create_subscriber,
+    find_active,
+)
 
 MAILS_PER_ADDRESS = 3
 ADDRESS_WINDOW = timedelta(days=1)
@@ -61,12 +65,12 @@ async def request_subscription(
     page: StatusPage,
     *,
     address: str,
-    component_ids: tuple[UUID, ...],
+    preferences: Preferences,
     client: str,
     max_attempts: int,
 ) -> Outcome:
     """Record the request and, within the limits, owe the address a confirmation mail."""
-    check_components_on_page(page, component_ids)
+    check_components_on_page(page, preferences.component_ids)
     digest = _address_hash(address)
     async with conn.transaction():
         # Requests for one address, or from one client, queue here so that counts are exact.
@@ -89,7 +93,7 @@ async def request_subscription(
                 page,
                 channel="email",
                 target=address,
-                component_ids=component_ids,
+                preferences=preferences,
                 secret_encrypted=None,
                 confirmed=False,
             )

@@ -51,6 +51,7 @@ async def token_pages(client: AsyncTestClient, org: Org) -> list[str]:
     return [
         f"/status/acme/subscriptions/confirm?token={confirm}",
         f"/status/acme/unsubscribe?token={unsubscribe}",
+        f"/status/acme/subscription?token={unsubscribe}",
     ]
 
 

@@ -109,3 +109,46 @@ async def test_an_older_database_gets_public_component_statuses_from_its_public_
                 assert decode_component_statuses(shown) == tuple(public), title
         finally:
             await conn.close()
+
+
+async def test_an_older_database_keeps_its_subscribers_hearing_incidents_only(
+    services: Services,
+) -> None:
+    async with scratch_database(admin_url=services.admin_url) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn)
+            # As schema.sql made it before subscribers chose what they hear.
+            await conn.execute(
+                "ALTER TABLE deliveries DROP COLUMN component_change_id;"
+                " ALTER TABLE deliveries DROP CONSTRAINT deliveries_kind_check;"
+                " ALTER TABLE deliveries ADD CONSTRAINT deliveries_kind_check"
+                "     CHECK (kind IN ('update', 'confirmation'));"
+                " DROP TABLE component_changes;"
+                " ALTER TABLE subscribers DROP COLUMN notify_incidents,"
+                "     DROP COLUMN notify_maintenances, DROP COLUMN notify_component_changes;"
+                " DELETE FROM schema_migrations WHERE name = '0010_subscriber_preferences'"
+            )
+            org, page = uuid.uuid4(), uuid.uuid4()
+            await conn.execute("INSERT INTO organizations (id, slug) VALUES ($1, 'acme')", org)
+            await conn.execute(
+                "INSERT INTO status_pages (id, organization_id, name, slug)"
+                " VALUES ($1, $2, 'Acme', 'acme')",
+                page,
+                org,
+            )
+            await conn.execute(
+                "INSERT INTO subscribers (id, organization_id, status_page_id, channel, target,"
+                " confirmed_at) VALUES (gen_random_uuid(), $1, $2, 'email', 'a@b.co', now())",
+                org,
+                page,
+            )
+            assert await migrate(conn) == ["0010_subscriber_preferences"]
+            row = await conn.fetchrow(
+                "SELECT notify_incidents, notify_maintenances, notify_component_changes"
+                " FROM subscribers"
+            )
+            assert tuple(row) == (True, True, False)
+            assert await migrate(conn) == []
+        finally:
+            await conn.close()

@@ -20,9 +20,11 @@ async def add_webhook(
     path: str,
     components: list[str] | None = None,
     page_id: str | None = None,
+    **preferences: bool,
 ) -> dict:
+    """`preferences`: incidents, maintenances, componentChanges, as the API takes them."""
     page_id = page_id or await page_of(client, org)
-    body: dict = {"channel": "webhook", "url": receiver.url(path)}
+    body: dict = {"channel": "webhook", "url": receiver.url(path), **preferences}
     if components is not None:
         body["componentIds"] = components
     response = await client.post(
@@ -35,10 +37,14 @@ async def add_webhook(
 
 
 async def add_email(
-    client: AsyncTestClient, org: Org, address: str, components: list[str] | None = None
+    client: AsyncTestClient,
+    org: Org,
+    address: str,
+    components: list[str] | None = None,
+    **preferences: bool,
 ) -> dict:
     page_id = await page_of(client, org)
-    body: dict = {"channel": "email", "address": address}
+    body: dict = {"channel": "email", "address": address, **preferences}
     if components is not None:
         body["componentIds"] = components
     response = await client.post(

@@ -57,7 +57,7 @@ async def test_fan_out_reaches_every_subscriber_once_signed_and_in_statuspage_sh
     assert set(payload) == {"meta", "page", "incident"}
     assert set(payload["meta"]) == {"unsubscribe", "documentation", "generated_at"}
     assert payload["meta"]["unsubscribe"].startswith(
-        "http://status.test/status/acme/unsubscribe?token="
+        "http://status.test/status/acme/subscription?token="
     )
     assert payload["page"]["status_indicator"] == "critical"
     assert payload["page"]["status_description"] == "Major Service Outage"

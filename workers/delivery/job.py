@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -32,9 +32,11 @@ from app.domain.catalog import StatusPage
 from app.domain.notifications import Attempt, after_attempt
 from app.domain.public_page import PublicPage
 from app.store.catalog import get_status_page
+from app.store.component_changes import changes_of_deliveries
 from app.store.delivery_jobs import Claimed, Settled, claim, settle, unredacted
 from app.store.notices import Notice, load_notice
 from app.store.public_reads import component_history, load_public_page
+from workers.component_messages import component_email, component_webhook, shown_component
 from workers.context import Context
 from workers.delivery.email import send_mails
 from workers.delivery.webhook import post_webhook
@@ -84,6 +86,7 @@ class _Run:
             claimed = await claim(self.conn, ids, self.context.settings.job_timeout)
             self.attempted += len(claimed)
             await self._confirm([row for row in claimed if row.kind == "confirmation"])
+            await self._announce([row for row in claimed if row.kind == "component_update"])
             by_update: dict[UUID, list[Claimed]] = defaultdict(list)
             for row in claimed:
                 if row.update_id is not None:
@@ -182,6 +185,41 @@ class _Run:
             async for delivery_id, attempt in sent:
                 self._done(by_id[delivery_id], attempt)
 
+    async def _announce(self, rows: list[Claimed]) -> None:
+        """Tell the claimed subscribers of components' changes; a change the page no longer
+        shows the component of is owed to no one."""
+        if not rows:
+            return
+        changes = await changes_of_deliveries(self.conn, [row.id for row in rows])
+        pages = await _pages(self.conn, rows)
+        views = {page_id: await load_public_page(self.conn, p) for page_id, p in pages.items()}
+        links, mails = self.context.links, []
+        for row in rows:
+            page, change = pages[row.status_page_id], changes[row.id]
+            view = views[page.id]
+            component = shown_component(view, change)
+            if component is None:  # the page no longer shows it
+                self._record([Settled(row.id, "cancelled")])
+            elif row.channel == "email":
+                mail = component_email(
+                    change=change,
+                    component=component,
+                    page=page,
+                    to=row.target,
+                    mail_from=self.context.settings.mail_from,
+                    message_id=row.idempotency_key,
+                    links=links,
+                    subscriber_id=row.subscriber_id,
+                )
+                mails.append((row.id, mail))
+            else:
+                body = component_webhook(
+                    change=change, view=view, links=links, subscriber_id=row.subscriber_id
+                )
+                self.group.create_task(self._post(row, body))
+        if mails:
+            self.group.create_task(self._mail(rows, mails))
+
     async def _tell(self, notice: Notice, rows: list[Claimed]) -> None:
         """Send one update to the claimed subscribers, reading each page's status once."""
         pages = await _pages(self.conn, rows)
@@ -200,6 +238,7 @@ class _Run:
                 mail_from=self.context.settings.mail_from,
                 message_id=row.idempotency_key,
                 page_url=self.context.links.page(page),
+                manage_url=self.context.links.manage(page, row.subscriber_id),
                 unsubscribe_url=self.context.links.unsubscribe(page, row.subscriber_id),
             )
             mails.append((row.id, mail))
@@ -219,11 +258,26 @@ class _Run:
         }
         for row in hooks:
             page = pages[row.status_page_id]
-            self.group.create_task(self._post(row, page, views[page.id], incidents[page.id]))
+            self.group.create_task(
+                self._post(row, self._update_body(row, page, views[page.id], incidents[page.id]))
+            )
 
-    async def _post(
+    def _update_body(
         self, row: Claimed, page: StatusPage, view: PublicPage, incident: msgspec.Raw
-    ) -> None:
+    ) -> Callable[[datetime], bytes]:
+        def body(generated_at: datetime) -> bytes:
+            return webhook_body(
+                view=view,
+                incident=incident,
+                unsubscribe_url=self.context.links.manage(page, row.subscriber_id),
+                documentation_url=self.context.links.documentation(),
+                generated_at=generated_at,
+            )
+
+        return body
+
+    async def _post(self, row: Claimed, body_at: Callable[[datetime], bytes]) -> None:
+        """POST the body `body_at` stamps; an update's is sent only while it is unredacted."""
         context = self.context
         try:
             assert row.secret_encrypted is not None
@@ -239,22 +293,14 @@ class _Run:
         async with context.slots.hold(row.target):
             # Stamped when it leaves, not when the batch began: receivers refuse stale stamps.
             sent_at = datetime.now(UTC)
-            assert row.update_id is not None
-            if not await self._still_told(row.update_id):
+            if row.update_id is not None and not await self._still_told(row.update_id):
                 self._record([Settled(row.id, "cancelled")])
                 return
-            body = webhook_body(
-                view=view,
-                incident=incident,
-                unsubscribe_url=context.links.unsubscribe(page, row.subscriber_id),
-                documentation_url=context.links.documentation(),
-                generated_at=sent_at,
-            )
             attempt = await post_webhook(
                 context.http,
                 url=row.target,
                 secret=secret,
-                body=body,
+                body=body_at(sent_at),
                 idempotency_key=row.idempotency_key,
                 timestamp=int(sent_at.timestamp()),
             )

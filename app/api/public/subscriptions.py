@@ -1,4 +1,5 @@
-"""/status/{slug}/subscribe, .../subscriptions/confirm and .../unsubscribe: no login, just links.
+"""/status/{slug}/subscribe, .../subscriptions/confirm, .../subscription (manage) and
+.../unsubscribe: no login, just links.
 
 Subscribing is double opt-in: the address gets a confirmation mail and nothing else until its
 owner confirms. Mail scanners fetch the links in a mail, so a GET of a confirm or unsubscribe
@@ -25,18 +26,20 @@ from app.api.body import decode_json
 from app.api.errors import NotFound, RequestInvalid
 from app.api.v1.errors import error_response
 from app.api.v1.schemas import ComponentIds, Input
-from app.api.v1.subscriber_schemas import check_address
+from app.api.v1.subscriber_schemas import check_address, hears_something
 from app.api.v1.subscribers import notification_dependencies, require_keys
 from app.config import Settings
 from app.crypto import Keys, Purpose
 from app.domain.catalog import StatusPage
 from app.domain.errors import DomainError
 from app.store.catalog import get_status_page
-from app.store.public_reads import find_published_page
+from app.store.public_reads import find_published_page, load_public_page
 from app.store.subscribers import (
+    Preferences,
     Subscriber,
     confirm_subscriber,
     remove_subscriber,
+    set_preferences,
     subscriber_by_id,
 )
 from app.store.subscription_requests import request_subscription
@@ -47,11 +50,17 @@ SENT = (
     "Follow its link to start receiving updates."
 )
 BAD_LINK = "This link is not valid, or it has expired. You can subscribe again from the page."
+SAVED = "Saved. Every message from now on follows these choices."
+NOTHING_CHOSEN = "Choose at least one kind of message, or unsubscribe below."
+NO_COMPONENT = "Choose at least one of the page's components, or unsubscribe below."
 
 
 class SubscribeIn(Input):
     email: Annotated[str, msgspec.Meta(max_length=254)]
     component_ids: ComponentIds = msgspec.field(default_factory=list)
+    incidents: bool = True
+    maintenances: bool = True
+    component_changes: bool = False
 
 
 def _page(title: str, message: str, status: int = 200, **context: Any) -> Template:
@@ -69,11 +78,18 @@ def _is_form(request: Request) -> bool:
     return request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
 
 
-async def _read(request: Request) -> tuple[str, tuple[UUID, ...]]:
-    """The address and component filter, from the page's form or a JSON body."""
+async def _read(request: Request) -> tuple[str, Preferences]:
+    """The address and what it is to hear, from the page's form or a JSON body; the form
+    chooses components only, the rest is for the manage page each message links to."""
     if not _is_form(request):
         data = await decode_json(request, SubscribeIn)
-        return check_address(data.email, "email"), tuple(data.component_ids)
+        preferences = Preferences(
+            incidents=data.incidents,
+            maintenances=data.maintenances,
+            component_changes=data.component_changes,
+            component_ids=tuple(data.component_ids),
+        )
+        return check_address(data.email, "email"), hears_something(preferences)
     form = await request.form()
     try:
         ids = tuple(UUID(value) for value in form.getall("componentIds", []))
@@ -81,7 +97,7 @@ async def _read(request: Request) -> tuple[str, tuple[UUID, ...]]:
         raise RequestInvalid("The form failed validation.", [("componentIds", "not an id")]) from (
             error
         )
-    return check_address(form.get("email"), "email"), ids
+    return check_address(form.get("email"), "email"), Preferences(component_ids=ids)
 
 
 class Subscriptions(Controller):
@@ -97,13 +113,13 @@ class Subscriptions(Controller):
             raise NotFound("No published status page has this address.")
         page_url = _page_url(request, page)
         try:
-            address, component_ids = await _read(request)
+            address, preferences = await _read(request)
             async with pool.acquire() as conn:
                 outcome = await request_subscription(
                     conn,
                     page,
                     address=address,
-                    component_ids=component_ids,
+                    preferences=preferences,
                     client=request.client.host if request.client else "unknown",
                     max_attempts=settings.delivery_attempts,
                 )
@@ -147,12 +163,57 @@ class Subscriptions(Controller):
         async with request.app.state.pool.acquire() as conn:
             if not await confirm_subscriber(conn, subscriber.id):
                 return _page("Link expired", BAD_LINK, 400, page=page)
+        # The same link every message carries, so the choice can be made right away.
+        manage_token = require_keys(keys).token("unsubscribe", subscriber.id)
         return _page(
             "Subscribed",
             f"{subscriber.target} will receive {page.name} status updates.",
             page=page,
             page_url=_page_url(request, page),
+            choose=f"{_page_url(request, page)}/subscription?token={manage_token}",
         )
+
+    @get("/subscription")
+    async def manage_page(
+        self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
+    ) -> Template:
+        """What the subscriber hears, to change, and the way out; reached from every message."""
+        found = await _subscriber(request, keys, token, "unsubscribe")
+        if found is None:
+            return _page("Link not valid", BAD_LINK, 400)
+        subscriber, page = found
+        return await _manage(request, subscriber, page)
+
+    @post("/subscription", status_code=200)
+    async def manage(
+        self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
+    ) -> Template:
+        found = await _subscriber(request, keys, token, "unsubscribe")
+        if found is None:
+            return _page("Link not valid", BAD_LINK, 400)
+        subscriber, page = found
+        if subscriber.removed_at is not None:
+            return await _manage(request, subscriber, page)
+        form = await request.form()
+        try:
+            chosen = tuple(UUID(value) for value in form.getall("componentIds", []))
+        except ValueError:
+            chosen = ()
+        if not chosen or not set(chosen) <= set(page.component_ids):
+            return await _manage(request, subscriber, page, NO_COMPONENT, 422)
+        everything = set(chosen) == set(page.component_ids)
+        preferences = Preferences(
+            incidents="incidents" in form,
+            maintenances="maintenances" in form,
+            component_changes="componentChanges" in form,
+            # Every component checked: every component, those added later too.
+            component_ids=() if everything else chosen,
+        )
+        if not (preferences.incidents or preferences.maintenances or preferences.component_changes):
+            return await _manage(request, subscriber, page, NOTHING_CHOSEN, 422)
+        async with request.app.state.pool.acquire() as conn:
+            changed = await set_preferences(conn, page, subscriber.id, preferences)
+        return await _manage(request, changed or subscriber, page, SAVED)
 
     @get("/unsubscribe")
     async def unsubscribe_page(
@@ -186,6 +247,40 @@ class Subscriptions(Controller):
             f"{subscriber.target} will receive no more {page.name} status updates.",
             page=page,
         )
+
+
+async def _manage(
+    request: Request,
+    subscriber: Subscriber,
+    page: StatusPage,
+    notice: str | None = None,
+    status: int = 200,
+) -> Template:
+    page_url = _page_url(request, page)
+    if subscriber.removed_at is not None:
+        message = f"{subscriber.target} receives no {page.name} status updates any more."
+        return _page("Not subscribed", message, page=page, page_url=page_url)
+    view = await load_public_page(request.app.state.pool, page)
+    wanted = set(subscriber.component_ids)
+    return _page(
+        "Your subscription",
+        f"Choose what {page.name} sends to {subscriber.target}.",
+        status,
+        page=page,
+        page_url=page_url,
+        notice=notice,
+        manage=_here(request),
+        unsubscribe=f"{page_url}/unsubscribe?{request.url.query}",
+        topics=[
+            ("incidents", "Incidents", subscriber.notify_incidents),
+            ("maintenances", "Scheduled maintenance", subscriber.notify_maintenances),
+            ("componentChanges", "Component status changes", subscriber.notify_component_changes),
+        ],
+        components=[
+            (str(component.id), component.name, not wanted or component.id in wanted)
+            for component in view.components
+        ],
+    )
 
 
 def _page_url(request: Request, page: StatusPage) -> str:

@@ -18,7 +18,7 @@ from app.domain.email_address import normalized_address
 from app.domain.notifications import DeliveryStatus
 from app.present.times import iso_ms
 from app.store.deliveries import Delivery
-from app.store.subscribers import Subscriber
+from app.store.subscribers import Preferences, Subscriber
 
 Url = Annotated[str, msgspec.Meta(max_length=2000)]
 Address = Annotated[str, msgspec.Meta(max_length=254)]
@@ -32,6 +32,42 @@ class CreateSubscriber(Input):
     url: Url | None = None
     address: Address | None = None
     component_ids: ComponentIds = msgspec.field(default_factory=list)
+    incidents: bool = True
+    maintenances: bool = True
+    component_changes: bool = False
+
+    def preferences(self) -> Preferences:
+        return hears_something(
+            Preferences(
+                incidents=self.incidents,
+                maintenances=self.maintenances,
+                component_changes=self.component_changes,
+                component_ids=tuple(self.component_ids),
+            )
+        )
+
+
+class EditSubscriber(Input):
+    """Only the fields sent change."""
+
+    component_ids: ComponentIds | None = None
+    incidents: bool | None = None
+    maintenances: bool | None = None
+    component_changes: bool | None = None
+
+
+TOPICS = ("incidents", "maintenances", "componentChanges")
+NOTHING_TO_HEAR = "choose at least one of incidents, maintenances and componentChanges"
+
+
+def hears_something(preferences: Preferences) -> Preferences:
+    """A subscriber that hears nothing is an unsubscribed one: refused, so that is said."""
+    if not (preferences.incidents or preferences.maintenances or preferences.component_changes):
+        raise RequestInvalid(
+            "The request body failed validation.",
+            [(field, NOTHING_TO_HEAR) for field in TOPICS],
+        )
+    return preferences
 
 
 def check_address(address: str | None, field: str = "address") -> str:
@@ -97,6 +133,9 @@ class SubscriberOut(Output):
     status_page_id: UUID
     channel: str
     component_ids: list[UUID]
+    incidents: bool
+    maintenances: bool
+    component_changes: bool
     # "pending_confirmation" until an address from the public form is confirmed.
     status: Literal["active", "pending_confirmation"]
     created_at: str
@@ -115,6 +154,9 @@ class SubscriberOut(Output):
             status_page_id=subscriber.status_page_id,
             channel=subscriber.channel,
             component_ids=list(subscriber.component_ids),
+            incidents=subscriber.notify_incidents,
+            maintenances=subscriber.notify_maintenances,
+            component_changes=subscriber.notify_component_changes,
             status="active" if subscriber.confirmed_at else "pending_confirmation",
             created_at=iso_ms(subscriber.created_at),
             confirmed_at=None
@@ -131,7 +173,7 @@ class DeliveryOut(Output):
     status_page_id: UUID
     subscriber_id: UUID
     channel: str
-    kind: str  # "update" or "confirmation"
+    kind: str  # "update", "component_update" or "confirmation"
     incident_id: UUID | None
     update_id: UUID | None
     status: DeliveryStatus

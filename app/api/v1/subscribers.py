@@ -10,7 +10,7 @@ from typing import Any, get_args
 from uuid import UUID
 
 import asyncpg
-from litestar import Controller, Request, Response, Router, delete, get, post
+from litestar import Controller, Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
@@ -23,7 +23,9 @@ from app.api.v1.catalog import find_status_page
 from app.api.v1.subscriber_schemas import (
     CreateSubscriber,
     DeliveryOut,
+    EditSubscriber,
     SubscriberOut,
+    hears_something,
     target_of,
 )
 from app.config import Settings
@@ -76,7 +78,7 @@ class SubscriberController(Controller):
                 page,
                 channel=data.channel,
                 target=target,
-                component_ids=tuple(data.component_ids),
+                preferences=data.preferences(),
                 secret_encrypted=encrypted,
                 confirmed=True,  # added by the organization itself
             )
@@ -135,6 +137,42 @@ class SubscriberController(Controller):
     ) -> dict[str, Any]:
         subscriber = await self._find(request, principal, page_id, subscriber_id)
         return {"data": SubscriberOut.of(subscriber)}
+
+    @patch("/{subscriber_id:str}", opt=SUBSCRIBERS)
+    async def edit(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        page_id: FromPath[str],
+        subscriber_id: FromPath[str],
+    ) -> Response:
+        """Change what the subscriber hears; what it is owed and no longer wants is cancelled."""
+        page = await find_status_page(request, principal, page_id)
+        subscriber = await self._find(request, principal, page_id, subscriber_id)
+
+        async def work(conn: asyncpg.Connection) -> UUID:
+            data = await decode_json(request, EditSubscriber)
+            preferences = subscribers.update_preferences(
+                subscriber,
+                incidents=data.incidents,
+                maintenances=data.maintenances,
+                component_changes=data.component_changes,
+                component_ids=None if data.component_ids is None else tuple(data.component_ids),
+            )
+            changed = await subscribers.set_preferences(
+                conn, page, subscriber.id, hears_something(preferences)
+            )
+            if changed is None:  # removed meanwhile
+                raise NotFound("No subscriber with the given ID exists on this status page.")
+            return changed.id
+
+        async def render(changed_id: UUID) -> dict[str, Any]:
+            changed = await subscribers.get_subscriber(request.app.state.pool, page.id, changed_id)
+            if changed is None:
+                raise NotFound("No subscriber with the given ID exists on this status page.")
+            return {"data": SubscriberOut.of(changed)}
+
+        return await write_once(request, principal, work, render, 200)
 
     @delete("/{subscriber_id:str}", opt=SUBSCRIBERS, status_code=204)
     async def remove(
