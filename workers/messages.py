@@ -55,7 +55,7 @@ def update_email(
     to: str,
     mail_from: str,
     message_id: str,
-    page_url: str,
+    incident_url: str,
     unsubscribe_url: str,
 ) -> EmailMessage:
     """Subject: "[Page] Status: Incident title"; the thread is the incident."""
@@ -88,7 +88,7 @@ def update_email(
                 when,
                 body,
                 *(["Affected: " + "; ".join(affected)] if affected else []),
-                f"Status page: {page_url}",
+                f"Incident page: {incident_url}",
                 f"-- \n{reason}\nUnsubscribe: {unsubscribe_url}",
             ]
         )
@@ -96,7 +96,7 @@ def update_email(
         cte="quoted-printable",  # readable in the raw mail, unlike base64
     )
     footer = Markup('{} <a href="{}">Unsubscribe</a>').format(reason, unsubscribe_url)
-    link = Markup('<a href="{}">View the status page</a>').format(page_url)
+    link = Markup('<a href="{}">View the incident</a>').format(incident_url)
     paragraphs: list[Markup | str] = [when, render_markdown(body)]
     if affected:
         paragraphs.append("Affected: " + "; ".join(affected))
