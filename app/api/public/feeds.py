@@ -54,8 +54,9 @@ def history_feed(
     feed.id(page_url if absolute else f"urn:uuid:{view.page.id}")
     feed.title(f"{name} Status - Incident History")
     feed.description(f"Statuspage of {name}: incidents and their updates")
-    feed.link(href=page_url, rel="alternate")
+    # feedgen gives RSS the last link as the channel's: the page, not the feed.
     feed.link(href=feed_url, rel="self")
+    feed.link(href=page_url, rel="alternate")
     feed.language("en")
     latest = [incident.updated_at for incident in incidents] or [view.page.updated_at]
     feed.updated(max(latest))
