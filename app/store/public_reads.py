@@ -24,6 +24,15 @@ async def find_published_page(
     return None if row is None else page_from_row(row)
 
 
+async def moved_to(conn: asyncpg.Pool | asyncpg.Connection, slug: str) -> str | None:
+    """The current slug of the published page that had `slug` before, if any."""
+    return await conn.fetchval(
+        "SELECT p.slug FROM status_page_slugs s JOIN status_pages p ON p.id = s.status_page_id"
+        " WHERE s.slug = $1 AND p.published",
+        slug,
+    )
+
+
 async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization: UUID) -> list[str]:
     rows = await conn.fetch(
         "SELECT slug FROM status_pages WHERE organization_id = $1 AND published ORDER BY slug",

@@ -28,7 +28,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.domain.catalog import StatusPage
 from app.store.page_changes import PageChanges, Version
-from app.store.public_reads import find_published_page
+from app.store.public_reads import find_published_page, moved_to
 
 MAX_PAGES = 4096  # addresses remembered, published or not, before the memory is cleared
 # Copies of incident pages and months of history kept per process, by their bytes (a long
@@ -58,6 +58,7 @@ class PageCache:
         self.pool = pool
         self.changes = changes
         self._pages: dict[str, tuple[Version, StatusPage | None]] = {}
+        self._moved: dict[str, tuple[Version, str | None]] = {}
         self._rendered: dict[tuple[str, str], Rendered] = {}
         self._items: OrderedDict[tuple[str, str], Rendered] = OrderedDict()  # least recent first
         self._item_bytes = 0
@@ -75,6 +76,20 @@ class PageCache:
                 self._pages.clear()
             self._pages[slug] = (version, page)
         return page
+
+    async def moved(self, slug: str) -> str | None:
+        """Where the published page that had this slug before is now, from memory while the
+        catalog is unchanged; None when no page had it, or it is a page's current slug."""
+        version = self.changes.catalog_version()
+        known = self._moved.get(slug)
+        if known is not None and version is not None and known[0] == version:
+            return known[1]
+        current = await moved_to(self.pool, slug)
+        if version is not None:
+            if len(self._moved) >= MAX_PAGES:
+                self._moved.clear()
+            self._moved[slug] = (version, current)
+        return current
 
     async def rendered(
         self, slug: str, variant: str, render: Render, *, timeless: bool = False
