@@ -8,9 +8,12 @@ from datetime import timedelta
 
 import asyncpg
 import feedparser
+import pytest
 from litestar.testing import AsyncTestClient
 
+from app.api.public import page_cache
 from tests.api.conftest import Org, open_incident
+from tests.api.test_fast_reads import routed_paths, without_request_id
 from tests.api.test_page_cache import away_from_the_minute_turn, counted
 from tests.api.test_status_page import SECRET, post
 from tests.conftest import KeyMaker
@@ -186,3 +189,40 @@ async def test_incident_pages_are_served_from_memory_until_their_page_changes(
     not_modified = await client.get(address(incidents[0]), headers={"If-None-Match": etag})
     assert not_modified.status_code == 304
     assert pool.statements == 0
+
+
+async def test_incident_pages_are_answered_before_routing_as_the_route_answers_them(
+    client: AsyncTestClient, org: Org
+) -> None:
+    incident = await open_incident(client, org)
+    await post(client, org, incident, {"visibility": "public", "body": "Investigating."})
+    await away_from_the_minute_turn()
+    routed = routed_paths(client)
+    for path in [address(incident), "/status/acme/history"]:
+        first = await client.get(path)
+        again = await client.get(path)
+        assert routed.count(path) == 1, path
+        assert again.status_code == first.status_code == 200
+        assert again.content == first.content
+        assert without_request_id(again.headers.raw) == without_request_id(first.headers.raw)
+
+
+async def test_incident_pages_beyond_the_memory_budget_are_rendered_again_when_read(
+    client: AsyncTestClient, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incidents = [await open_incident(client, org) for _ in range(3)]
+    for incident in incidents:
+        await post(client, org, incident, {"visibility": "public", "body": "Investigating."})
+    await away_from_the_minute_turn()
+    size = len((await client.get(address(incidents[0]))).content)
+    # Room for two incident pages: reading a third drops the one read least recently.
+    monkeypatch.setattr(page_cache, "ITEM_BYTES", 2 * size + size // 2)
+    for incident in incidents:
+        await client.get(address(incident))
+    pool = counted(client)
+    for incident in incidents[1:]:
+        assert (await client.get(address(incident))).status_code == 200
+    assert pool.statements == 0
+    dropped = await client.get(address(incidents[0]))
+    assert dropped.status_code == 200 and incidents[0]["id"] in dropped.text
+    assert pool.statements > 0
