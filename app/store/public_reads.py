@@ -42,9 +42,18 @@ async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization:
 
 
 # The latest public timeline entry and the latest redaction of a row the public sees, never
-# `updated_at`, which internal updates move too: when they happen is internal as well.
-_LAST_CHANGE = """
-SELECT max(greatest(entries.at, redactions.at)) FROM incidents i
+# `updated_at` itself, which internal updates move too: when they happen is internal as well.
+# Every event moves `updated_at`, so it bounds what an incident shows: incidents are read most
+# recently updated first, a batch at a time, until the rest cannot be later than the latest
+# found (one batch, but for a page whose latest incidents changed only internally).
+_LAST_CHANGES = """
+SELECT i.id, i.updated_at, greatest(entries.at, redactions.at) AS shown FROM (
+    SELECT id, updated_at FROM incidents
+    WHERE organization_id = $1 AND published_at IS NOT NULL AND component_ids && $2::uuid[]
+      AND ($3::uuid IS NULL OR id = $3) AND ($4::timestamptz IS NULL OR (updated_at, id) < ($4, $5))
+    ORDER BY updated_at DESC, id DESC LIMIT $6
+) latest
+JOIN incidents i ON i.id = latest.id
 CROSS JOIN LATERAL (
     SELECT max((entry ->> 'at')::timestamptz) AS at
     FROM jsonb_array_elements(i.public_timeline) entry) entries
@@ -52,9 +61,9 @@ CROSS JOIN LATERAL (
     SELECT max(u.redacted_at) AS at FROM incident_updates u
     WHERE u.incident_id = i.id AND (u.visibility = 'public' OR u.status_change IS NOT NULL)
 ) redactions
-WHERE i.organization_id = $1 AND i.published_at IS NOT NULL AND i.component_ids && $2::uuid[]
-  AND ($3::uuid IS NULL OR i.id = $3)
+ORDER BY i.updated_at DESC, i.id DESC
 """
+_BATCH = 32
 
 
 async def last_change(
@@ -62,10 +71,21 @@ async def last_change(
 ) -> datetime:
     """When anything the page shows last changed: the page itself or one of its incidents
     (only `incident` when given)."""
-    changed = await conn.fetchval(
-        _LAST_CHANGE, page.organization_id, list(page.component_ids), incident
-    )
-    return max(page.updated_at, changed or page.updated_at)
+    latest = page.updated_at
+    after: tuple[datetime | None, UUID | None] = (None, None)
+    while True:
+        rows = await conn.fetch(
+            _LAST_CHANGES,
+            page.organization_id,
+            list(page.component_ids),
+            incident,
+            *after,
+            _BATCH,
+        )
+        latest = max([latest, *(row["shown"] for row in rows if row["shown"] is not None)])
+        if len(rows) < _BATCH or rows[-1]["updated_at"] <= latest:
+            return latest
+        after = (rows[-1]["updated_at"], rows[-1]["id"])
 
 
 async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> PublicPage:
