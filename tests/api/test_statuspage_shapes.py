@@ -11,6 +11,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from app.store import public_reads
 from tests.api.conftest import Org, open_incident
 from tests.api.test_status_page import SECRET, post
 
@@ -256,3 +257,17 @@ async def test_page_updated_at_moves_with_every_change_the_page_shows(
     assert after > before
     if moved is not None:
         assert after == moved
+
+
+async def test_page_updated_at_looks_past_incidents_that_changed_only_internally(
+    client: AsyncTestClient, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One incident read at a time: the most recently updated one changed only internally.
+    monkeypatch.setattr(public_reads, "_BATCH", 1)
+    quiet = await open_incident(client, org)
+    await post(client, org, quiet, {"visibility": "public", "body": "Looking."})
+    busy = await open_incident(client, org)
+    latest = await post(client, org, busy, {"visibility": "public", "body": "Found it."})
+    for _ in range(2):
+        await post(client, org, quiet, {"visibility": "internal", "body": SECRET})
+    assert await _updated_at(client) == {latest["postedAt"]}
