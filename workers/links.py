@@ -1,5 +1,5 @@
-"""The addresses messages point to: the page, and the signed confirm, manage and unsubscribe
-links."""
+"""The addresses messages point to: the page, an incident's page, and the signed confirm,
+manage and unsubscribe links."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ class Links:
 
     def page(self, page: StatusPage) -> str:
         return f"{self._base}/status/{quote(page.slug)}"
+
+    def incident(self, page: StatusPage, incident_id: UUID) -> str:
+        """The incident's own page: its whole timeline, reachable for good."""
+        return f"{self.page(page)}/incidents/{incident_id}"
 
     def documentation(self) -> str:
         return f"{self._base}/schema"

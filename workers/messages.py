@@ -59,7 +59,7 @@ def update_email(
     to: str,
     mail_from: str,
     message_id: str,
-    page_url: str,
+    incident_url: str,
     manage_url: str,
     unsubscribe_url: str,
 ) -> EmailMessage:
@@ -93,7 +93,7 @@ def update_email(
                 when,
                 body,
                 *(["Affected: " + "; ".join(affected)] if affected else []),
-                f"Status page: {page_url}",
+                f"Incident page: {incident_url}",
                 f"-- \n{reason}\nManage or unsubscribe: {manage_url}",
             ]
         )
@@ -101,7 +101,7 @@ def update_email(
         cte="quoted-printable",  # readable in the raw mail, unlike base64
     )
     footer = manage_footer(reason, manage_url)
-    link = Markup('<a href="{}">View the status page</a>').format(page_url)
+    link = Markup('<a href="{}">View the incident</a>').format(incident_url)
     paragraphs: list[Markup | str] = [when, render_markdown(body)]
     if affected:
         paragraphs.append("Affected: " + "; ".join(affected))

@@ -22,6 +22,7 @@ from app.api.public.assets import assets_router
 from app.api.public.cdn_purge import CdnPurge
 from app.api.public.fast_reads import FastReads
 from app.api.public.headers import security_headers
+from app.api.public.moved import redirect_moved_pages
 from app.api.public.not_found import html_not_found
 from app.api.public.page_cache import PageCache, track_writes
 from app.api.public.pages import StatusPageSurfaces
@@ -124,7 +125,13 @@ def create_app(settings: Settings) -> Litestar:
         state=State({"public_base": settings.public_base}),
         lifespan=[database],
         guards=[refuse_control_in_path],
-        middleware=[*proxies, request_id_middleware, metrics_middleware, track_writes],
+        middleware=[
+            *proxies,
+            request_id_middleware,
+            metrics_middleware,
+            track_writes,
+            redirect_moved_pages,
+        ],
         before_send=[
             add_request_id_header,
             add_rate_limit_headers,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
@@ -28,14 +29,20 @@ def _time(moment: datetime | None) -> str | None:
     return None if moment is None else iso_ms(moment)
 
 
-def page_json(view: PublicPage, url: str) -> dict[str, Any]:
+def page_json(view: PublicPage, url: str, changed: datetime) -> dict[str, Any]:
+    """`changed` is the last change the page shows (pollers compare `updated_at`)."""
     return {
         "id": str(view.page.id),
         "name": view.page.name,
         "url": url,
         "time_zone": "Etc/UTC",
-        "updated_at": iso_ms(view.page.updated_at),
+        "updated_at": iso_ms(max(view.page.updated_at, changed)),
     }
+
+
+def incident_url(url: str, incident: PublicIncident) -> str:
+    """The incident's own page under the status page at `url`: its permanent address."""
+    return f"{url}/incidents/{incident.id}"
 
 
 def status_json(view: PublicPage) -> dict[str, str]:
@@ -107,7 +114,7 @@ def _incident(
     names = {component.id: component for component in view.components}
     monitoring = [e.entry.at for e in incident.entries if e.entry.status == "monitoring"]
     updates = []
-    for item in reversed(incident.entries):  # Statuspage lists the newest update first
+    for item, affected in zip(incident.entries, component_changes(incident), strict=True):
         entry = item.entry
         updates.append(
             {
@@ -120,18 +127,21 @@ def _incident(
                 "display_at": iso_ms(entry.at),
                 "affected_components": [
                     {
-                        "code": str(cs.component_id),
-                        "name": names[cs.component_id].name,
-                        "old_status": None,
-                        "new_status": COMPONENT_STATUS[cs.status],
+                        "code": str(component_id),
+                        "name": names[component_id].name,
+                        "old_status": COMPONENT_STATUS[old],
+                        "new_status": COMPONENT_STATUS[new],
                     }
-                    for cs in entry.component_statuses
-                    if cs.component_id in names
+                    for component_id, old, new in affected
+                    if component_id in names
                 ]
                 or None,
                 "deliver_notifications": entry.notify_subscribers,
+                "custom_tweet": None,
+                "tweet_id": None,
             }
         )
+    updates.reverse()  # Statuspage lists the newest update first
     return {
         "id": str(incident.id),
         "name": incident.title,
@@ -141,11 +151,34 @@ def _incident(
         "monitoring_at": _time(min(monitoring, default=None)),
         "resolved_at": _time(incident.resolved_at),
         "impact": incident.severity,
-        "shortlink": f"{url}#incident-{incident.id}",
+        "shortlink": incident_url(url, incident),
         "started_at": iso_ms(incident.opened_at),
         "page_id": str(view.page.id),
         "incident_updates": updates,
         "components": [
             components[str(cid)] for cid in incident.component_ids if str(cid) in components
         ],
+        "postmortem_body": None,
+        "postmortem_published_at": None,
     }
+
+
+Change = tuple[UUID, ComponentState, ComponentState]  # component, old status, new status
+
+
+def component_changes(incident: PublicIncident) -> list[list[Change]]:
+    """Per entry, oldest first, the components it changed: from the status the incident's
+    previous public updates gave each (operational before the first), to the one it gives.
+    Resolving returns every component the incident left non-operational to operational."""
+    current: dict[UUID, ComponentState] = {}
+    changes = []
+    for item in incident.entries:
+        entry = item.entry
+        news: dict[UUID, ComponentState]
+        if entry.status == "resolved":  # it carries no component statuses of its own
+            news = {cid: "operational" for cid, state in current.items() if state != "operational"}
+        else:
+            news = {cs.component_id: cs.status for cs in entry.component_statuses}
+        changes.append([(cid, current.get(cid, "operational"), new) for cid, new in news.items()])
+        current.update(news)
+    return changes

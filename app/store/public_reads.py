@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -24,6 +24,15 @@ async def find_published_page(
     return None if row is None else page_from_row(row)
 
 
+async def moved_to(conn: asyncpg.Pool | asyncpg.Connection, slug: str) -> str | None:
+    """The current slug of the published page that had `slug` before, if any."""
+    return await conn.fetchval(
+        "SELECT p.slug FROM status_page_slugs s JOIN status_pages p ON p.id = s.status_page_id"
+        " WHERE s.slug = $1 AND p.published",
+        slug,
+    )
+
+
 async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization: UUID) -> list[str]:
     rows = await conn.fetch(
         "SELECT slug FROM status_pages WHERE organization_id = $1 AND published ORDER BY slug",
@@ -32,16 +41,51 @@ async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization:
     return [row["slug"] for row in rows]
 
 
-_LAST_CHANGE = (
-    "SELECT max(updated_at) FROM incidents WHERE organization_id = $1"
-    " AND published_at IS NOT NULL AND component_ids && $2::uuid[]"
-)
+# The latest public timeline entry and the latest redaction of a row the public sees, never
+# `updated_at` itself, which internal updates move too: when they happen is internal as well.
+# Every event moves `updated_at`, so it bounds what an incident shows: incidents are read most
+# recently updated first, a batch at a time, until the rest cannot be later than the latest
+# found (one batch, but for a page whose latest incidents changed only internally).
+_LAST_CHANGES = """
+SELECT i.id, i.updated_at, greatest(entries.at, redactions.at) AS shown FROM (
+    SELECT id, updated_at FROM incidents
+    WHERE organization_id = $1 AND published_at IS NOT NULL AND component_ids && $2::uuid[]
+      AND ($3::uuid IS NULL OR id = $3) AND ($4::timestamptz IS NULL OR (updated_at, id) < ($4, $5))
+    ORDER BY updated_at DESC, id DESC LIMIT $6
+) latest
+JOIN incidents i ON i.id = latest.id
+CROSS JOIN LATERAL (
+    SELECT max((entry ->> 'at')::timestamptz) AS at
+    FROM jsonb_array_elements(i.public_timeline) entry) entries
+CROSS JOIN LATERAL (
+    SELECT max(u.redacted_at) AS at FROM incident_updates u
+    WHERE u.incident_id = i.id AND (u.visibility = 'public' OR u.status_change IS NOT NULL)
+) redactions
+ORDER BY i.updated_at DESC, i.id DESC
+"""
+_BATCH = 32
 
 
-async def last_change(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> datetime:
-    """When anything the page shows last changed: the page itself or one of its incidents."""
-    changed = await conn.fetchval(_LAST_CHANGE, page.organization_id, list(page.component_ids))
-    return max(page.updated_at, changed or page.updated_at)
+async def last_change(
+    conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage, incident: UUID | None = None
+) -> datetime:
+    """When anything the page shows last changed: the page itself or one of its incidents
+    (only `incident` when given)."""
+    latest = page.updated_at
+    after: tuple[datetime | None, UUID | None] = (None, None)
+    while True:
+        rows = await conn.fetch(
+            _LAST_CHANGES,
+            page.organization_id,
+            list(page.component_ids),
+            incident,
+            *after,
+            _BATCH,
+        )
+        latest = max([latest, *(row["shown"] for row in rows if row["shown"] is not None)])
+        if len(rows) < _BATCH or rows[-1]["updated_at"] <= latest:
+            return latest
+        after = (rows[-1]["updated_at"], rows[-1]["id"])
 
 
 async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> PublicPage:
@@ -67,6 +111,13 @@ async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: Status
     return PublicPage(page=page, status=status, components=components)
 
 
+_INCIDENT_COLUMNS = (
+    "SELECT id, title, severity, status, component_ids, opened_at, published_at,"
+    " resolved_at, public_timeline::text AS public_timeline FROM incidents"
+    " WHERE organization_id = $1 AND published_at IS NOT NULL AND component_ids && $2::uuid[]"
+)
+
+
 async def page_incidents(
     conn: asyncpg.Pool | asyncpg.Connection,
     page: StatusPage,
@@ -78,11 +129,7 @@ async def page_incidents(
     """Open public incidents of the page, newest first, then unless `open_only` the resolved
     ones (those resolved since `resolved_since` when given)."""
     rows = await conn.fetch(
-        "SELECT id, title, severity, status, component_ids, opened_at, published_at,"
-        " resolved_at, public_timeline::text AS public_timeline FROM incidents"
-        " WHERE organization_id = $1 AND published_at IS NOT NULL"
-        " AND component_ids && $2::uuid[]"
-        " AND (status <> 'resolved'"
+        _INCIDENT_COLUMNS + " AND (status <> 'resolved'"
         "      OR (NOT $4 AND ($3::timestamptz IS NULL OR resolved_at >= $3)))"
         " ORDER BY (status = 'resolved'), published_at DESC, id DESC LIMIT $5",
         page.organization_id,
@@ -91,6 +138,56 @@ async def page_incidents(
         open_only,
         limit,
     )
+    return await _public_incidents(conn, page, rows)
+
+
+async def page_incident(
+    conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage, incident_id: UUID
+) -> PublicIncident | None:
+    """One incident as the page shows it; None unless it is a public incident of the page."""
+    rows = await conn.fetch(
+        _INCIDENT_COLUMNS + " AND id = $3",
+        page.organization_id,
+        list(page.component_ids),
+        incident_id,
+    )
+    found = await _public_incidents(conn, page, rows)
+    return found[0] if found else None
+
+
+async def incidents_published_between(
+    conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage, start: datetime, end: datetime
+) -> list[PublicIncident]:
+    """The page's public incidents first published in [start, end), newest first."""
+    rows = await conn.fetch(
+        _INCIDENT_COLUMNS + " AND published_at >= $3 AND published_at < $4"
+        " ORDER BY published_at DESC, id DESC",
+        page.organization_id,
+        list(page.component_ids),
+        start,
+        end,
+    )
+    return await _public_incidents(conn, page, rows)
+
+
+async def incident_months(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> list[date]:
+    """The first day of each month (UTC) in which one of the page's incidents went public."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT date_trunc('month', published_at AT TIME ZONE 'UTC')::date AS month"
+        " FROM incidents WHERE organization_id = $1 AND published_at IS NOT NULL"
+        " AND component_ids && $2::uuid[] ORDER BY month",
+        page.organization_id,
+        list(page.component_ids),
+    )
+    return [row["month"] for row in rows]
+
+
+async def _public_incidents(
+    conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage, rows: list[asyncpg.Record]
+) -> list[PublicIncident]:
+    """Incident rows with their public timelines and the bodies the public may read."""
+    if not rows:
+        return []
     timelines = {row["id"]: _timeline_decoder.decode(row["public_timeline"]) for row in rows}
     wanted = [
         entry.update_id

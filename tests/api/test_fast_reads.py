@@ -11,11 +11,11 @@ from tests.api.test_page_cache import away_from_the_minute_turn
 from tests.api.test_status_page import SURFACES, post
 
 
-def _without_request_id(headers: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+def without_request_id(headers: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
     return {name: value for name, value in headers if name != b"x-request-id"}
 
 
-def _routed(client: AsyncTestClient) -> list[str]:
+def routed_paths(client: AsyncTestClient) -> list[str]:
     """Paths that reached litestar's routing from now on."""
     seen: list[str] = []
     handler = client.app.asgi_handler
@@ -34,14 +34,14 @@ async def test_a_cached_page_is_answered_as_the_route_answers_it(
     incident = await open_incident(client, org)
     await post(client, org, incident, {"visibility": "public", "body": "Investigating."})
     await away_from_the_minute_turn()
-    routed = _routed(client)
+    routed = routed_paths(client)
     for path in SURFACES:
         first = await client.get(path)  # rendered by the route handler
         again = await client.get(path)  # from memory
         assert routed.count(path) == 1, path
         assert again.status_code == first.status_code == 200
         assert again.content == first.content
-        assert _without_request_id(again.headers.raw) == _without_request_id(first.headers.raw)
+        assert without_request_id(again.headers.raw) == without_request_id(first.headers.raw)
         assert again.headers["x-request-id"] != first.headers["x-request-id"]
         etag = first.headers["etag"]
         not_modified = await client.get(path, headers={"If-None-Match": etag})
@@ -68,7 +68,7 @@ async def test_cached_reads_are_counted_under_their_route(
 ) -> None:
     await away_from_the_minute_turn()
     registry = client.app.state.metrics.registry
-    routed = _routed(client)
+    routed = routed_paths(client)
     for path, route in [
         ("/status/acme", "/status/{slug}"),
         ("/status/acme/api/v2/summary.json", "/status/{slug}/api/v2/summary.json"),
@@ -83,7 +83,7 @@ async def test_cached_reads_are_counted_under_their_route(
 
 async def test_what_is_not_cached_goes_on_to_the_routes(client: AsyncTestClient, org: Org) -> None:
     await client.get("/status/acme")
-    routed = _routed(client)
+    routed = routed_paths(client)
     assert (await client.get("/status/nowhere")).status_code == 404
     assert (await client.head("/status/acme")).status_code == 405
     assert (await client.get("/status/acme/api/v2/other.json")).status_code == 404

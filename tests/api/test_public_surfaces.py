@@ -157,7 +157,7 @@ async def test_a_hostile_host_header_shows_in_no_public_answer(
     summary = (await client.get("/status/acme/api/v2/summary.json")).json()
     assert summary["page"]["url"] == "/status/acme"
     [shown] = summary["incidents"]
-    assert shown["shortlink"] == f"/status/acme#incident-{incident['id']}"
+    assert shown["shortlink"] == f"/status/acme/incidents/{incident['id']}"
     atom = feedparser.parse((await client.get("/status/acme/history.atom")).content)
     assert atom.entries[0].id == f"urn:uuid:{incident['id']}"
     html = (await client.get("/status/acme")).text
@@ -176,13 +176,13 @@ async def test_with_public_url_every_address_comes_from_it(
         summary = (await client.get("/status/acme/api/v2/summary.json")).json()
         assert summary["page"]["url"] == f"{PUBLIC_URL}/status/acme"
         assert summary["incidents"][0]["shortlink"] == (
-            f"{PUBLIC_URL}/status/acme#incident-{incident['id']}"
+            f"{PUBLIC_URL}/status/acme/incidents/{incident['id']}"
         )
         for path in ("/status/acme/history.atom", "/status/acme/history.rss"):
             feed = feedparser.parse((await client.get(path)).content)
             # The ids feed readers already hold stay what they were.
             assert feed.entries[0].id == f"{PUBLIC_URL}/status/acme/incidents/{incident['id']}"
-            assert feed.entries[0].link == f"{PUBLIC_URL}/status/acme#incident-{incident['id']}"
+            assert feed.entries[0].link == f"{PUBLIC_URL}/status/acme/incidents/{incident['id']}"
         response = await client.get("/status/acme")
         html = response.text
         assert f'action="{PUBLIC_URL}/status/acme/subscribe"' in html
@@ -236,4 +236,10 @@ async def backdate(pool: asyncpg.Pool, hours: int) -> None:
     """Age every change the page shows, as if it had been made `hours` ago."""
     shift = timedelta(hours=hours)
     await pool.execute("UPDATE status_pages SET updated_at = updated_at - $1::interval", shift)
-    await pool.execute("UPDATE incidents SET updated_at = updated_at - $1::interval", shift)
+    await pool.execute(
+        "UPDATE incidents SET updated_at = updated_at - $1::interval, public_timeline = ("
+        " SELECT jsonb_agg(jsonb_set(entry, '{at}',"
+        "  to_jsonb((entry ->> 'at')::timestamptz - $1::interval)))"
+        " FROM jsonb_array_elements(public_timeline) entry)",
+        shift,
+    )

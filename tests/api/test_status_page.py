@@ -95,6 +95,8 @@ async def test_timeline_in_statuspage_json(client: AsyncTestClient, org: Org) ->
         "display_at",
         "affected_components",
         "deliver_notifications",
+        "custom_tweet",
+        "tweet_id",
     }
     assert [c["id"] for c in shown["components"]] == [org.payments]
 

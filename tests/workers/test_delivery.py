@@ -72,6 +72,7 @@ async def test_fan_out_reaches_every_subscriber_once_signed_and_in_statuspage_sh
     # The webhook carries the very incident document the public API serves.
     served = (await client.get("/status/acme/api/v2/incidents.json")).json()["incidents"]
     assert [pushed] == served
+    assert pushed["shortlink"] == f"http://status.test/status/acme/incidents/{incident['id']}"
 
     mail = mailbox.to("reader0@example.com")[0]
     assert mail["Subject"] == f"[Acme] Investigating: {incident['title']}"
@@ -81,6 +82,9 @@ async def test_fan_out_reaches_every_subscriber_once_signed_and_in_statuspage_sh
     html = mail.get_body(("html",)).get_content()
     assert INVESTIGATING in text and INVESTIGATING in html
     assert "Payments API: Partial outage" in text
+    # The mail leads to the incident's own page, which stays after the main page moves on.
+    assert f"Incident page: {pushed['shortlink']}" in text
+    assert f'<a href="{pushed["shortlink"]}">View the incident</a>' in html
 
     rows = await deliveries(client, org)
     assert {row["status"] for row in rows} == {"delivered"}

@@ -237,7 +237,7 @@ class _Run:
                 to=row.target,
                 mail_from=self.context.settings.mail_from,
                 message_id=row.idempotency_key,
-                page_url=self.context.links.page(page),
+                incident_url=self.context.links.incident(page, notice.incident.id),
                 manage_url=self.context.links.manage(page, row.subscriber_id),
                 unsubscribe_url=self.context.links.unsubscribe(page, row.subscriber_id),
             )

@@ -27,6 +27,8 @@ SURFACES = (
     "/api/v2/incidents/unresolved.json",
     "/history.atom",
     "/history.rss",
+    # This month's history; an incident's own page and earlier months go by the prefix.
+    "/history",
 )
 
 logger = logging.getLogger(__name__)

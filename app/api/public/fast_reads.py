@@ -18,7 +18,14 @@ from litestar.types import Scope, Send
 from app.api.public.conditional import http_date, last_modified, not_modified
 from app.api.public.headers import CROSS_ORIGIN, PUBLIC_PREFIX, public_headers
 from app.api.public.page_cache import PageCache
-from app.api.public.pages import ATOM, CACHE_CONTROL, HTML, RSS
+from app.api.public.pages import (
+    ATOM,
+    CACHE_CONTROL,
+    HTML,
+    RSS,
+    history_variant,
+    incident_variant,
+)
 from app.api.request_id import request_id_from
 from app.logs import current_request_id
 
@@ -65,6 +72,23 @@ class FastReads:
             for suffix, (variant, content_type, readable) in SURFACES.items()
         }
         self._observers: dict[tuple[str, int], Callable[[float], None]] = {}
+        html = self._surfaces[""]
+        self._incident = (html[1], html[2], f"{PUBLIC_PREFIX}{{slug}}/incidents/{{incident_id}}")
+        self._history = (html[1], html[2], f"{PUBLIC_PREFIX}{{slug}}/history")
+        self._history_month = (html[1], html[2], f"{PUBLIC_PREFIX}{{slug}}/history/{{month}}")
+
+    def _item(self, rest: str) -> tuple[str, bytes, Headers, str] | None:
+        """An incident's page or a month of history: one of a page's many items."""
+        kind, _, name = rest.partition("/")
+        if kind == "incidents" and name:
+            variant, surface = incident_variant(name), self._incident
+        elif kind == "history" and rest != "history/":
+            month = name or None
+            variant = history_variant(month, datetime.now(UTC))
+            surface = self._history if month is None else self._history_month
+        else:
+            return None
+        return None if variant is None else (variant, *surface)
 
     async def __call__(self, scope: Scope, send: Send) -> bool:
         """Whether the request was answered; when not, nothing was sent."""
@@ -73,7 +97,7 @@ class FastReads:
         if scope["method"] != "GET" or not path.startswith(PUBLIC_PREFIX):
             return False
         slug, _, rest = path[len(PUBLIC_PREFIX) :].partition("/")
-        surface = self._surfaces.get(f"/{rest}".removesuffix("/"))
+        surface = self._surfaces.get(f"/{rest}".removesuffix("/")) or self._item(rest)
         cache: PageCache | None = getattr(self._state, "page_cache", None)
         if surface is None or not slug or cache is None:
             return False

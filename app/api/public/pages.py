@@ -1,15 +1,18 @@
-"""GET /status/{slug}...: the published page as HTML, Statuspage JSON and feeds.
+"""GET /status/{slug}...: the published page as HTML, Statuspage JSON and feeds, each incident's
+own page and the history by month.
 
 Every surface answers conditional GETs; the ETag names the exact bytes. Bodies are rendered
-from projections once per version of the page and minute (page_cache.py), and served from
-memory until then: a steady read runs no SQL.
+from projections once per version of the page (and minute, for what shows the uptime bars) in
+page_cache.py, and served from memory until then: a steady read runs no SQL.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import msgspec
 from feedgen.feed import FeedGenerator
@@ -24,6 +27,7 @@ from app.domain.catalog import StatusPage
 from app.domain.public_page import PublicPage
 from app.domain.uptime import daily_minutes
 from app.present.statuspage import (
+    component_changes,
     components_json,
     incidents_json,
     page_json,
@@ -31,8 +35,11 @@ from app.present.statuspage import (
 )
 from app.store.public_reads import (
     component_history,
+    incident_months,
+    incidents_published_between,
     last_change,
     load_public_page,
+    page_incident,
     page_incidents,
 )
 
@@ -56,23 +63,71 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     page: StatusPage
     now: datetime
     base: str  # Settings.public_base: PUBLIC_URL or nothing, never the Host asked for
+    changed: datetime  # the last change the surface shows
 
     @property
     def url(self) -> str:
         return f"{self.base}/status/{self.page.slug}"
 
 
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+FIRST_MONTH = date(1970, 1, 1)
+
+
+def incident_variant(text: str) -> str | None:
+    """The cache's variant of an incident's page at /incidents/{text}; None for no UUID."""
+    try:
+        return f"incident:{UUID(text)}"
+    except ValueError:
+        return None
+
+
+def history_variant(text: str | None, now: datetime) -> str | None:
+    """The cache's variant of the history page at /history/{text} (/history when None): the
+    month shown and the current one, which its links depend on. None for no month that has
+    begun (YYYY-MM, from 1970 on)."""
+    current = now.date().replace(day=1)
+    month = current
+    if text is not None:
+        matched = _MONTH.fullmatch(text)
+        if matched is None or not 1 <= int(matched[2]) <= 12:
+            return None
+        month = date(int(matched[1]), int(matched[2]), 1)
+        if not FIRST_MONTH <= month <= current:
+            return None
+    return f"history:{month:%Y-%m}:{current:%Y-%m}"
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
 async def _serve(
-    request: Request, slug: str, variant: str, media_type: str, build: Build
+    request: Request,
+    slug: str,
+    variant: str,
+    media_type: str,
+    build: Build,
+    *,
+    incident: UUID | None = None,
+    timeless: bool = False,
 ) -> Response:
+    """`incident`: the surface shows that incident only; `timeless`: nothing on it moves with
+    the clock."""
     cache: PageCache = request.app.state.page_cache
 
     async def render(page: StatusPage, now: datetime) -> tuple[bytes, datetime]:
-        snapshot = Snapshot(request=request, page=page, now=now, base=request.app.state.public_base)
-        content = await build(snapshot)
-        return content, await last_change(request.app.state.pool, page)
+        changed = await last_change(request.app.state.pool, page, incident)
+        snapshot = Snapshot(
+            request=request,
+            page=page,
+            now=now,
+            base=request.app.state.public_base,
+            changed=changed,
+        )
+        return await build(snapshot), changed
 
-    rendered = await cache.rendered(slug, variant, render)
+    rendered = await cache.rendered(slug, variant, render, timeless=timeless)
     if rendered is None:
         raise NotFound("No published status page has this address.")
     headers = {
@@ -103,7 +158,7 @@ async def _incidents_json(snapshot: Snapshot, *, open_only: bool) -> dict[str, A
         snapshot.request.app.state.pool, snapshot.page, open_only=open_only
     )
     return {
-        "page": page_json(view, snapshot.url),
+        "page": page_json(view, snapshot.url, snapshot.changed),
         "incidents": incidents_json(view, incidents, snapshot.url, components),
     }
 
@@ -118,7 +173,7 @@ async def build_summary(snapshot: Snapshot) -> bytes:
     incidents = await page_incidents(snapshot.request.app.state.pool, snapshot.page, open_only=True)
     return _json(
         {
-            "page": page_json(view, snapshot.url),
+            "page": page_json(view, snapshot.url, snapshot.changed),
             "components": components,
             "incidents": incidents_json(view, incidents, snapshot.url, components),
             "scheduled_maintenances": [],
@@ -129,13 +184,17 @@ async def build_summary(snapshot: Snapshot) -> bytes:
 
 async def build_status(snapshot: Snapshot) -> bytes:
     view = await _view(snapshot)
-    return _json({"page": page_json(view, snapshot.url), "status": status_json(view)})
+    return _json(
+        {"page": page_json(view, snapshot.url, snapshot.changed), "status": status_json(view)}
+    )
 
 
 async def build_components(snapshot: Snapshot) -> bytes:
     view = await _view(snapshot)
     components = await _components(snapshot, view)
-    return _json({"page": page_json(view, snapshot.url), "components": components})
+    return _json(
+        {"page": page_json(view, snapshot.url, snapshot.changed), "components": components}
+    )
 
 
 async def build_incidents(snapshot: Snapshot) -> bytes:
@@ -146,18 +205,20 @@ async def build_unresolved(snapshot: Snapshot) -> bytes:
     return _json(await _incidents_json(snapshot, open_only=True))
 
 
-async def _feed(snapshot: Snapshot) -> FeedGenerator:
+async def _feed(snapshot: Snapshot, address: str) -> FeedGenerator:
     view = await _view(snapshot)
     incidents = await page_incidents(snapshot.request.app.state.pool, snapshot.page)
-    return history_feed(view, incidents, snapshot.url, absolute=bool(snapshot.base))
+    return history_feed(
+        view, incidents, snapshot.url, f"{snapshot.url}{address}", absolute=bool(snapshot.base)
+    )
 
 
 async def build_atom(snapshot: Snapshot) -> bytes:
-    return (await _feed(snapshot)).atom_str(pretty=True)
+    return (await _feed(snapshot, "/history.atom")).atom_str(pretty=True)
 
 
 async def build_rss(snapshot: Snapshot) -> bytes:
-    return (await _feed(snapshot)).rss_str(pretty=True)
+    return (await _feed(snapshot, "/history.rss")).rss_str(pretty=True)
 
 
 async def build_html(snapshot: Snapshot) -> bytes:
@@ -183,6 +244,58 @@ async def build_html(snapshot: Snapshot) -> bytes:
         uptime=uptime,
     )
     return html.encode()
+
+
+def build_incident(incident_id: UUID) -> Build:
+    async def build(snapshot: Snapshot) -> bytes:
+        pool = snapshot.request.app.state.pool
+        incident = await page_incident(pool, snapshot.page, incident_id)
+        if incident is None:
+            raise NotFound("This status page shows no incident with this address.")
+        view = await _view(snapshot)
+        template = snapshot.request.app.template_engine.get_template("incident_page.html.jinja")
+        html = template.render(
+            view=view,
+            url=snapshot.url,
+            incident=incident,
+            affected=[c for c in view.components if c.id in incident.component_ids],
+            changes=component_changes(incident),
+            names={component.id: component.name for component in view.components},
+        )
+        return html.encode()
+
+    return build
+
+
+def build_history(variant: str) -> Build:
+    _, shown, current = variant.split(":")
+    month = date.fromisoformat(f"{shown}-01")
+    this_month = date.fromisoformat(f"{current}-01")
+
+    async def build(snapshot: Snapshot) -> bytes:
+        pool = snapshot.request.app.state.pool
+        start = datetime(month.year, month.month, 1, tzinfo=UTC)
+        end = datetime.combine(_next_month(month), start.timetz())
+        incidents = await incidents_published_between(pool, snapshot.page, start, end)
+        months = await incident_months(pool, snapshot.page)
+        older = max((m for m in months if m < month), default=None)
+        newer = min((m for m in months if month < m < this_month), default=None)
+        if newer is None and month < this_month:
+            newer = this_month
+        view = await _view(snapshot)
+        template = snapshot.request.app.template_engine.get_template("history.html.jinja")
+        html = template.render(
+            view=view,
+            url=snapshot.url,
+            month=month,
+            incidents=incidents,
+            older=older,
+            newer=newer,
+            this_month=this_month,
+        )
+        return html.encode()
+
+    return build
 
 
 class StatusPageSurfaces(Controller):
@@ -219,3 +332,30 @@ class StatusPageSurfaces(Controller):
     @get("/history.rss", media_type=RSS)
     async def rss(self, request: Request, slug: FromPath[str]) -> Response:
         return await _serve(request, slug, "rss", RSS, build_rss)
+
+    @get("/incidents/{incident_id:str}", media_type=HTML)
+    async def incident(
+        self, request: Request, slug: FromPath[str], incident_id: FromPath[str]
+    ) -> Response:
+        variant = incident_variant(incident_id)
+        if variant is None:
+            raise NotFound("This status page shows no incident with this address.")
+        found = UUID(incident_id)
+        build = build_incident(found)
+        return await _serve(request, slug, variant, HTML, build, incident=found, timeless=True)
+
+    @get("/history", media_type=HTML)
+    async def history(self, request: Request, slug: FromPath[str]) -> Response:
+        return await self._history(request, slug, None)
+
+    @get("/history/{month:str}", media_type=HTML)
+    async def history_month(
+        self, request: Request, slug: FromPath[str], month: FromPath[str]
+    ) -> Response:
+        return await self._history(request, slug, month)
+
+    async def _history(self, request: Request, slug: str, month: str | None) -> Response:
+        variant = history_variant(month, datetime.now(UTC))
+        if variant is None:
+            raise NotFound("History is shown by month, such as /history/2026-01.")
+        return await _serve(request, slug, variant, HTML, build_history(variant), timeless=True)
