@@ -22,6 +22,13 @@ class PublicComponent(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class PublicGroup(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    name: str
+    status: ComponentState  # the worst of its members'
+    components: tuple[PublicComponent, ...]
+
+
 class PublicEntry(msgspec.Struct, frozen=True, kw_only=True):
     entry: TimelineEntry
     body: str | None  # None for a transition row or a redacted update
@@ -47,3 +54,17 @@ class PublicPage(msgspec.Struct, frozen=True, kw_only=True):
     page: StatusPage
     status: PageStatus
     components: tuple[PublicComponent, ...]
+    groups: tuple[PublicGroup, ...] = ()
+
+    def rows(self) -> list[PublicComponent | PublicGroup]:
+        """What the page lists, in its order: a component on its own, or a group where its
+        first member would be."""
+        group_of = {c.id: group for group in self.groups for c in group.components}
+        rows: list[PublicComponent | PublicGroup] = []
+        for component in self.components:
+            group = group_of.get(component.id)
+            if group is None:
+                rows.append(component)
+            elif group.components[0].id == component.id:
+                rows.append(group)
+        return rows

@@ -9,8 +9,16 @@ import asyncpg
 import msgspec
 
 from app.domain.catalog import StatusPage
-from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
+from app.domain.page_status import worst_component_state
+from app.domain.public_page import (
+    PublicComponent,
+    PublicEntry,
+    PublicGroup,
+    PublicIncident,
+    PublicPage,
+)
 from app.domain.timeline import ComponentInterval, TimelineEntry
+from app.domain.uptime import IncidentSpan
 from app.store.catalog import page_from_row
 from app.store.page_status import page_status
 
@@ -64,7 +72,17 @@ async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: Status
         )
         for position, (component_id, state) in enumerate(status.components, start=1)
     )
-    return PublicPage(page=page, status=status, components=components)
+    shown = {component.id: component for component in components}
+    groups = tuple(
+        PublicGroup(
+            id=group.id,
+            name=group.name,
+            status=worst_component_state(shown[c].status for c in group.component_ids),
+            components=tuple(shown[c] for c in group.component_ids),
+        )
+        for group in page.groups
+    )
+    return PublicPage(page=page, status=status, components=components, groups=groups)
 
 
 async def page_incidents(
@@ -146,3 +164,20 @@ async def component_history(
     for row in rows:
         history[row["component_id"]].append(ComponentInterval(**dict(row)))
     return history
+
+
+async def incident_spans(
+    conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage, since: datetime
+) -> list[IncidentSpan]:
+    """The page's public incidents open at some time since `since`, for the uptime bars."""
+    rows = await conn.fetch(
+        "SELECT id, title, component_ids, published_at AS started_at, resolved_at AS ended_at"
+        " FROM incidents WHERE organization_id = $1 AND published_at IS NOT NULL"
+        " AND component_ids && $2::uuid[] AND (resolved_at IS NULL OR resolved_at >= $3)",
+        page.organization_id,
+        list(page.component_ids),
+        since,
+    )
+    return [
+        IncidentSpan(**{**dict(row), "component_ids": tuple(row["component_ids"])}) for row in rows
+    ]
