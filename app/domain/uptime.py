@@ -44,7 +44,17 @@ class UptimeDay(msgspec.Struct, frozen=True, kw_only=True):
 
 class Uptime(msgspec.Struct, frozen=True, kw_only=True):
     days: tuple[UptimeDay, ...]  # oldest first, today last
-    percent: float | None  # over the whole window; None if the component is newer than now
+    # Over the last 30, 60 and 90 days (those the window holds), what narrow screens show and
+    # the whole window; None where the component did not exist yet.
+    percents: dict[int, float | None]
+
+    @property
+    def percent(self) -> float | None:
+        return self.percents[len(self.days)]
+
+
+def _spans(days: int) -> list[int]:
+    return sorted({n for n in (30, 60) if n < days} | {days})
 
 
 def _midnight(day: date) -> datetime:
@@ -112,7 +122,8 @@ def component_uptime(
     the time since `since` counts."""
     incidents = list(incidents)
     first, seconds = _daily_seconds(intervals, now, days)
-    observed_total = down_total = 0.0
+    observed_by_day: list[float] = []
+    down_by_day: list[float] = []
     result = []
     for n in range(days):
         day = first + n * DAY
@@ -121,8 +132,8 @@ def component_uptime(
         )
         spent = seconds.get(day, {})
         down = sum(DOWNTIME_WEIGHTS.get(status, 0.0) * total for status, total in spent.items())
-        observed_total += observed
-        down_total += down
+        observed_by_day.append(observed)
+        down_by_day.append(down)
         result.append(
             UptimeDay(
                 day=day,
@@ -131,7 +142,8 @@ def component_uptime(
                 incidents=_titles(incidents, day, now),
             )
         )
-    return Uptime(days=tuple(result), percent=_percent(down_total, observed_total))
+    percents = {n: _percent(sum(down_by_day[-n:]), sum(observed_by_day[-n:])) for n in _spans(days)}
+    return Uptime(days=tuple(result), percents=percents)
 
 
 def _percent(down: float, observed: float) -> float | None:
@@ -152,17 +164,23 @@ def group_uptime(
     bars = daily_minutes(intervals, now, days)
     result = []
     for n, (day, minutes) in enumerate(bars):
-        percents = [m.days[n].percent for m in members if m.days[n].percent is not None]
         result.append(
             UptimeDay(
                 day=day,
                 minutes=minutes,
-                percent=fmean(percents) if percents else None,
+                percent=_mean(m.days[n].percent for m in members),
                 incidents=_titles(incidents, day, now),
             )
         )
-    overall = [m.percent for m in members if m.percent is not None]
-    return Uptime(days=tuple(result), percent=fmean(overall) if overall else None)
+    return Uptime(
+        days=tuple(result),
+        percents={n: _mean(m.percents[n] for m in members) for n in _spans(days)},
+    )
+
+
+def _mean(percents: Iterable[float | None]) -> float | None:
+    known = [p for p in percents if p is not None]
+    return fmean(known) if known else None
 
 
 def page_uptime(

@@ -249,4 +249,15 @@ def test_a_group_averages_its_members_and_its_bars_show_the_worst_of_them():
     assert group.days[0].minutes == {"full_outage": 720, "degraded_performance": 360}
     assert group.days[1].percent == pytest.approx(100.0)
     assert group.days[1].incidents == ("Outage",)
+    # The member created today counts in the window's figure from today on.
     assert group.percent == pytest.approx((100 * (1 - 12 / 36) + 100 + 100) / 3)
+
+
+def test_narrow_screens_get_the_figures_of_the_last_30_and_60_days_too():
+    uptime = component_uptime(
+        [down("full_outage", clock(-45, 0), clock(-44, 0))], [], LONG_AGO, clock(0, 0), days=90
+    )
+    # At midnight today has no time yet: 59 and 89 whole days are counted.
+    assert uptime.percents[30] == pytest.approx(100.0)
+    assert uptime.percents[60] == pytest.approx(100 * (1 - 1 / 59))
+    assert uptime.percents[90] == uptime.percent == pytest.approx(100 * (1 - 1 / 89))
