@@ -61,8 +61,6 @@ def components_json(
             listed += members
         else:
             listed.append(_component(view, row, history.get(row.id, []), None))
-    for position, component in enumerate(listed, start=1):
-        component["position"] = position
     return listed
 
 
@@ -101,7 +99,7 @@ def _group(view: PublicPage, group: PublicGroup, members: list[dict[str, Any]]) 
         "status": COMPONENT_STATUS[group.status],
         "created_at": min(member["created_at"] for member in members),
         "updated_at": max(member["updated_at"] for member in members),
-        "position": 0,
+        "position": group.position,
         "description": None,
         "showcase": False,
         "start_date": None,

@@ -16,6 +16,7 @@ from app.domain.public_page import (
     PublicGroup,
     PublicIncident,
     PublicPage,
+    positions,
 )
 from app.domain.timeline import ComponentInterval, TimelineEntry
 from app.domain.uptime import IncidentSpan
@@ -61,22 +62,24 @@ async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: Status
         list(page.component_ids),
     )
     by_id = {row["id"]: row for row in rows}
+    place = positions(page.component_ids, page.groups)
     components = tuple(
         PublicComponent(
             id=component_id,
             name=by_id[component_id]["name"],
             description=by_id[component_id]["description"],
-            position=position,
+            position=place[component_id],
             status=state,
             created_at=by_id[component_id]["created_at"],
         )
-        for position, (component_id, state) in enumerate(status.components, start=1)
+        for component_id, state in status.components
     )
     shown = {component.id: component for component in components}
     groups = tuple(
         PublicGroup(
             id=group.id,
             name=group.name,
+            position=place[group.id],
             status=worst_component_state(shown[c].status for c in group.component_ids),
             components=tuple(shown[c] for c in group.component_ids),
         )

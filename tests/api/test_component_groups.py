@@ -121,3 +121,63 @@ async def test_bad_groups_are_refused_naming_the_field_and_change_nothing(
     assert refused.status_code == 422
     listed = await client.get("/v1/status-pages", headers=headers)
     assert [p["slug"] for p in listed.json()["data"]] == ["acme"]
+
+
+async def test_statuspage_documents_list_a_group_before_its_members_with_its_worst_status(
+    client: AsyncTestClient, make_key: KeyMaker
+) -> None:
+    headers = await make_key()
+    web, rest, graphql = await _components(client, headers, "Web", "REST", "GraphQL")
+    created = await client.post(
+        "/v1/status-pages",
+        json={
+            "name": "Acme",
+            "slug": "acme",
+            "componentIds": [web, rest, graphql],
+            "published": True,
+        },
+        headers=headers,
+    )
+    page_id = created.json()["data"]["id"]
+    before = await client.get("/status/acme/api/v2/components.json")
+    assert [c["group"] for c in before.json()["components"]] == [False] * 3
+
+    response = await client.patch(
+        f"/v1/status-pages/{page_id}",
+        json={"groups": [{"name": "API", "componentIds": [graphql, rest]}]},
+        headers=headers,
+    )
+    group_id = response.json()["data"]["groups"][0]["id"]
+    incident = await client.post(
+        "/v1/incidents",
+        json={"title": "GraphQL down", "severity": "major", "componentIds": [graphql]},
+        headers=headers,
+    )
+    await client.post(
+        f"/v1/incidents/{incident.json()['data']['id']}/updates",
+        json={
+            "visibility": "public",
+            "body": "Investigating.",
+            "componentStatuses": [{"componentId": graphql, "status": "partial_outage"}],
+        },
+        headers=headers,
+    )
+
+    for path in ("components.json", "summary.json"):
+        components = (await client.get(f"/status/acme/api/v2/{path}")).json()["components"]
+        shown = [
+            (c["name"], c["position"], c["group"], c["group_id"], c["status"], c.get("components"))
+            for c in components
+        ]
+        assert shown == [
+            ("Web", 1, False, None, "operational", None),
+            ("API", 2, True, None, "partial_outage", [graphql, rest]),
+            ("GraphQL", 3, False, group_id, "partial_outage", None),
+            ("REST", 4, False, group_id, "operational", None),
+        ], path
+        assert components[1]["id"] == group_id
+        assert components[1]["updated_at"] == components[2]["updated_at"]
+
+    html = (await client.get("/status/acme")).text
+    assert "2 components in API" in html
+    assert html.index(">API<") < html.index(">GraphQL<") < html.index(">REST<")
