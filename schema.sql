@@ -59,7 +59,9 @@ CREATE TABLE IF NOT EXISTS status_pages (
     component_ids    uuid[] NOT NULL DEFAULT '{}',
     published        boolean NOT NULL DEFAULT false,
     created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now()
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    -- [{"id", "name", "component_ids"}] in the page's order; members are among component_ids.
+    component_groups jsonb NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS status_pages_by_organization ON status_pages (organization_id, id);
 

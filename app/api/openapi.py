@@ -44,6 +44,12 @@ Dialect = Literal["v1", "incidentio", "uptimeio"]
 # What a command on an incident may answer besides its rules, in the domain's codes.
 _INCIDENT_ERRORS = ("not_found", "write_conflict")
 _COMPONENT_ERRORS = ("component_not_affected", "duplicate_component")
+_GROUP_ERRORS = (
+    "unknown_component",
+    "component_not_on_page",
+    "duplicate_component",
+    "duplicate_group_name",
+)
 # v1 caps no incident's updates; incident.io promises a limit of 100.
 _V1_UPDATE_RULES = tuple(code for code in RULES_OF["PostUpdate"] if code != "update_limit_reached")
 COMMON = {
@@ -230,12 +236,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/status-pages", "post"): Operation(
         body=CreateStatusPage,
         example={"name": "Acme", "slug": "acme", "componentIds": [], "published": True},
-        errors=_answers("v1", "slug_taken"),
+        errors=_answers("v1", "slug_taken", *_GROUP_ERRORS),
     ),
     ("/v1/status-pages/{page_id}", "patch"): Operation(
         body=EditStatusPage,
         example={"published": True},
-        errors=_answers("v1", "not_found", "slug_taken"),
+        errors=_answers("v1", "not_found", "slug_taken", *_GROUP_ERRORS),
     ),
     ("/v1/status-pages/{page_id}/subscribers", "post"): Operation(
         body=CreateSubscriber,

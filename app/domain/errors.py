@@ -28,6 +28,8 @@ CODES: dict[str, ErrorKind] = {
     "component_not_affected": "invalid",
     "duplicate_component": "invalid",
     "unknown_component": "invalid",
+    "component_not_on_page": "invalid",
+    "duplicate_group_name": "invalid",
     "incident_exists": "conflict",
     "slug_taken": "conflict",
     "subscriber_exists": "conflict",

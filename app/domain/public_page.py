@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
-from app.domain.catalog import StatusPage
+from app.domain.catalog import ComponentGroup, StatusPage
 from app.domain.page_status import PageStatus
 from app.domain.timeline import TimelineEntry
 from app.domain.values import ComponentState, IncidentStatus, Severity
@@ -17,9 +18,17 @@ class PublicComponent(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     name: str
     description: str | None
-    position: int  # 1-based, in the page's order
+    position: int  # 1-based, in the order the page lists components and groups (positions)
     status: ComponentState
     created_at: datetime
+
+
+class PublicGroup(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    name: str
+    position: int
+    status: ComponentState  # the worst of its members'
+    components: tuple[PublicComponent, ...]
 
 
 class PublicEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,3 +56,32 @@ class PublicPage(msgspec.Struct, frozen=True, kw_only=True):
     page: StatusPage
     status: PageStatus
     components: tuple[PublicComponent, ...]
+    groups: tuple[PublicGroup, ...] = ()
+
+    def rows(self) -> list[PublicComponent | PublicGroup]:
+        """What the page lists, in its order: a component on its own, or a group where its
+        first member would be."""
+        group_of = {c.id: group for group in self.groups for c in group.components}
+        rows: list[PublicComponent | PublicGroup] = []
+        for component in self.components:
+            group = group_of.get(component.id)
+            if group is None:
+                rows.append(component)
+            elif group.components[0].id == component.id:
+                rows.append(group)
+        return rows
+
+
+def positions(component_ids: Iterable[UUID], groups: Iterable[ComponentGroup]) -> dict[UUID, int]:
+    """The 1-based place of each component and group in the page's list: a group where its
+    first member would be, followed by its members."""
+    groups = list(groups)
+    group_of = {member: group for group in groups for member in group.component_ids}
+    order: list[UUID] = []
+    for component_id in component_ids:
+        group = group_of.get(component_id)
+        if group is None:
+            order.append(component_id)
+        elif group.component_ids[0] == component_id:
+            order += [group.id, *group.component_ids]
+    return {item: place for place, item in enumerate(order, start=1)}

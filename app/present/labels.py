@@ -1,6 +1,8 @@
-"""The words every public surface uses for a status, and for a redacted update."""
+"""The words every public surface uses for a status, an uptime, and a redacted update."""
 
 from __future__ import annotations
+
+import math
 
 STATUS_LABELS = {
     "operational": "Operational",
@@ -15,3 +17,10 @@ STATUS_LABELS = {
 
 # What every public surface shows in place of a redacted update's body.
 REDACTED_NOTICE = "This update was redacted."
+
+
+def uptime_percent(percent: float | None) -> str:
+    """ "99.98%": rounded down, so that a day with any downtime never reads 100%."""
+    if percent is None:
+        return "No data"
+    return f"{math.floor(percent * 100) / 100:.2f}%"

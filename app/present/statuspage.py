@@ -10,7 +10,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
+from app.domain.public_page import (
+    PublicComponent,
+    PublicEntry,
+    PublicGroup,
+    PublicIncident,
+    PublicPage,
+)
 from app.domain.timeline import ComponentInterval
 from app.domain.values import ComponentState
 from app.present.labels import REDACTED_NOTICE, STATUS_LABELS
@@ -52,13 +58,24 @@ def status_json(view: PublicPage) -> dict[str, str]:
 def components_json(
     view: PublicPage, history: dict[Any, list[ComponentInterval]]
 ) -> list[dict[str, Any]]:
-    return [
-        _component(view, component, history.get(component.id, [])) for component in view.components
-    ]
+    """The page's components in its order, each group before its members, as Statuspage lists
+    them: a group is a component with `group: true` and its members' ids in `components`."""
+    listed: list[dict[str, Any]] = []
+    for row in view.rows():
+        if isinstance(row, PublicGroup):
+            members = [_component(view, c, history.get(c.id, []), row.id) for c in row.components]
+            listed.append(_group(view, row, members))
+            listed += members
+        else:
+            listed.append(_component(view, row, history.get(row.id, []), None))
+    return listed
 
 
 def _component(
-    view: PublicPage, component: PublicComponent, intervals: list[ComponentInterval]
+    view: PublicPage,
+    component: PublicComponent,
+    intervals: list[ComponentInterval],
+    group_id: Any,
 ) -> dict[str, Any]:
     # A component changes when an incident changes its status; otherwise it is as created.
     changes = [component.created_at]
@@ -74,10 +91,30 @@ def _component(
         "description": component.description,
         "showcase": True,
         "start_date": None,
-        "group_id": None,
+        "group_id": None if group_id is None else str(group_id),
         "page_id": str(view.page.id),
         "group": False,
         "only_show_if_degraded": False,
+    }
+
+
+def _group(view: PublicPage, group: PublicGroup, members: list[dict[str, Any]]) -> dict[str, Any]:
+    """A group changes when one of its members does; it exists since its first member does."""
+    return {
+        "id": str(group.id),
+        "name": group.name,
+        "status": COMPONENT_STATUS[group.status],
+        "created_at": min(member["created_at"] for member in members),
+        "updated_at": max(member["updated_at"] for member in members),
+        "position": group.position,
+        "description": None,
+        "showcase": False,
+        "start_date": None,
+        "group_id": None,
+        "page_id": str(view.page.id),
+        "group": True,
+        "only_show_if_degraded": False,
+        "components": [member["id"] for member in members],
     }
 
 

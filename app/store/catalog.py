@@ -2,19 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
-from app.domain.catalog import Component, StatusPage
+from app.domain.catalog import (
+    Component,
+    ComponentGroup,
+    GroupRequest,
+    StatusPage,
+    check_groups,
+    keep_on_page,
+)
 from app.domain.errors import DomainError
 from app.ids import new_id
 
+_groups_decoder = msgspec.json.Decoder(tuple[ComponentGroup, ...])
+
 
 def page_from_row(row: Mapping[str, Any]) -> StatusPage:
-    return StatusPage(**{**dict(row), "component_ids": tuple(row["component_ids"])})
+    fields = dict(row)
+    groups = _groups_decoder.decode(fields.pop("component_groups"))
+    return StatusPage(**{**fields, "component_ids": tuple(row["component_ids"]), "groups": groups})
+
+
+def _groups_json(groups: Sequence[ComponentGroup]) -> str:
+    return msgspec.json.encode(groups).decode()
+
+
+def _groups(
+    component_ids: tuple[UUID, ...],
+    requested: Sequence[GroupRequest],
+    previous: Sequence[ComponentGroup] = (),
+) -> tuple[ComponentGroup, ...]:
+    """The page's groups as requested; a group keeps its id while it keeps its name, so that
+    Statuspage clients keyed on `group_id` follow it through an edit."""
+    check_groups(component_ids, requested)
+    ids = {group.name.casefold(): group.id for group in previous}
+    return tuple(
+        ComponentGroup(id=ids.get(name.casefold()) or new_id(), name=name, component_ids=members)
+        for name, members in requested
+    )
 
 
 async def check_components_exist(
@@ -89,18 +120,22 @@ async def create_status_page(
     slug: str,
     component_ids: tuple[UUID, ...],
     published: bool,
+    groups: Sequence[GroupRequest] = (),
 ) -> StatusPage:
     await check_components_exist(conn, organization_id, component_ids, "component_ids")
+    component_ids = tuple(dict.fromkeys(component_ids))
     try:
         row = await conn.fetchrow(
-            "INSERT INTO status_pages (id, organization_id, name, slug, component_ids, published)"
-            " VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+            "INSERT INTO status_pages"
+            " (id, organization_id, name, slug, component_ids, published, component_groups)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING *",
             new_id(),
             organization_id,
             name,
             slug,
-            list(dict.fromkeys(component_ids)),
+            list(component_ids),
             published,
+            _groups_json(_groups(component_ids, groups)),
         )
     except asyncpg.UniqueViolationError as error:
         raise _slug_taken() from error
@@ -143,19 +178,29 @@ async def update_status_page(
     slug: str | None,
     component_ids: tuple[UUID, ...] | None,
     published: bool | None,
+    groups: Sequence[GroupRequest] | None = None,
 ) -> StatusPage:
+    """Fields given as None stay as they are. Components the page no longer shows leave the
+    groups it keeps."""
     if component_ids is not None:
         await check_components_exist(conn, page.organization_id, component_ids, "component_ids")
         component_ids = tuple(dict.fromkeys(component_ids))
+    shown = page.component_ids if component_ids is None else component_ids
+    kept = (
+        keep_on_page(page.groups, shown)
+        if groups is None
+        else _groups(shown, groups, previous=page.groups)
+    )
     try:
         row = await conn.fetchrow(
             "UPDATE status_pages SET name = $2, slug = $3, component_ids = $4, published = $5,"
-            " updated_at = now() WHERE id = $1 RETURNING *",
+            " component_groups = $6::jsonb, updated_at = now() WHERE id = $1 RETURNING *",
             page.id,
             page.name if name is None else name,
             page.slug if slug is None else slug,
-            list(page.component_ids if component_ids is None else component_ids),
+            list(shown),
             page.published if published is None else published,
+            _groups_json(kept),
         )
     except asyncpg.UniqueViolationError as error:
         raise _slug_taken() from error

@@ -9,8 +9,17 @@ import asyncpg
 import msgspec
 
 from app.domain.catalog import StatusPage
-from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
+from app.domain.page_status import worst_component_state
+from app.domain.public_page import (
+    PublicComponent,
+    PublicEntry,
+    PublicGroup,
+    PublicIncident,
+    PublicPage,
+    positions,
+)
 from app.domain.timeline import ComponentInterval, TimelineEntry
+from app.domain.uptime import IncidentSpan
 from app.store.catalog import page_from_row
 from app.store.page_status import page_status
 
@@ -97,18 +106,30 @@ async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: Status
         list(page.component_ids),
     )
     by_id = {row["id"]: row for row in rows}
+    place = positions(page.component_ids, page.groups)
     components = tuple(
         PublicComponent(
             id=component_id,
             name=by_id[component_id]["name"],
             description=by_id[component_id]["description"],
-            position=position,
+            position=place[component_id],
             status=state,
             created_at=by_id[component_id]["created_at"],
         )
-        for position, (component_id, state) in enumerate(status.components, start=1)
+        for component_id, state in status.components
     )
-    return PublicPage(page=page, status=status, components=components)
+    shown = {component.id: component for component in components}
+    groups = tuple(
+        PublicGroup(
+            id=group.id,
+            name=group.name,
+            position=place[group.id],
+            status=worst_component_state(shown[c].status for c in group.component_ids),
+            components=tuple(shown[c] for c in group.component_ids),
+        )
+        for group in page.groups
+    )
+    return PublicPage(page=page, status=status, components=components, groups=groups)
 
 
 _INCIDENT_COLUMNS = (
@@ -243,3 +264,20 @@ async def component_history(
     for row in rows:
         history[row["component_id"]].append(ComponentInterval(**dict(row)))
     return history
+
+
+async def incident_spans(
+    conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage, since: datetime
+) -> list[IncidentSpan]:
+    """The page's public incidents open at some time since `since`, for the uptime bars."""
+    rows = await conn.fetch(
+        "SELECT id, title, component_ids, published_at AS started_at, resolved_at AS ended_at"
+        " FROM incidents WHERE organization_id = $1 AND published_at IS NOT NULL"
+        " AND component_ids && $2::uuid[] AND (resolved_at IS NULL OR resolved_at >= $3)",
+        page.organization_id,
+        list(page.component_ids),
+        since,
+    )
+    return [
+        IncidentSpan(**{**dict(row), "component_ids": tuple(row["component_ids"])}) for row in rows
+    ]

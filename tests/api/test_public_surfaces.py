@@ -123,7 +123,10 @@ async def test_a_remote_markdown_image_renders_as_a_link_and_loads_nothing(
     await published(client, org, f"Investigating. ![status graph]({pixel})")
     html = (await client.get("/status/acme")).text
     assert "<img" not in html
-    assert '<a href="https://tracker.example/pixel.gif?reader=1">status graph</a>' in html
+    assert (
+        '<a href="https://tracker.example/pixel.gif?reader=1" rel="nofollow noopener">'
+        "status graph</a>"
+    ) in html
     for path in ("/status/acme/history.atom", "/status/acme/history.rss"):
         feed = feedparser.parse((await client.get(path)).content)
         content = feed.entries[0].get("content", [{}])[0].get("value") or feed.entries[0].summary
@@ -133,7 +136,24 @@ async def test_a_remote_markdown_image_renders_as_a_link_and_loads_nothing(
 
 def test_an_image_inside_a_link_is_its_text_and_never_a_nested_link() -> None:
     html = render_markdown("[![graph](https://tracker.example/p.gif)](https://example.com/x)")
-    assert str(html).strip() == '<p><a href="https://example.com/x">graph</a></p>'
+    assert str(html).strip() == (
+        '<p><a href="https://example.com/x" rel="nofollow noopener">graph</a></p>'
+    )
+
+
+def test_bare_urls_become_links_that_cannot_run_script_or_reach_the_page() -> None:
+    html = str(
+        render_markdown(
+            "Details: https://status.example.com/x?a=1&b=2, or write to ops@example.com.\n\n"
+            "javascript:alert(1) data:text/html,x app.py v3.14.2 [y](javascript:alert(2))"
+        )
+    )
+    assert html.count("<a ") == 2
+    assert (
+        '<a href="https://status.example.com/x?a=1&amp;b=2" rel="nofollow noopener">'
+        "https://status.example.com/x?a=1&amp;b=2</a>, or write to "
+        '<a href="mailto:ops@example.com" rel="nofollow noopener">ops@example.com</a>'
+    ) in html
 
 
 async def test_a_hostile_host_header_shows_in_no_public_answer(

@@ -275,7 +275,7 @@ async def test_uptime_bars_show_an_ongoing_outage_today(client: AsyncTestClient,
     # The component was made today: the days before it show as no data.
     assert all('class="bar nodata"' in bar for bar in bars[:-1])
     assert 'class="bar partial_outage"' in bars[-1]
-    assert "Partial outage 1 min" in bars[-1]
+    assert "Partial outage: 1 min" in bars[-1]
 
 
 async def _minor_incident(client: AsyncTestClient, org: Org) -> dict:

@@ -1,9 +1,12 @@
 """Daily minutes per non-operational status: the uptime bars of one component."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from uuid import UUID
+
+import pytest
 
 from app.domain.timeline import ComponentInterval, component_intervals
-from app.domain.uptime import daily_minutes
+from app.domain.uptime import IncidentSpan, component_uptime, daily_minutes, group_uptime
 from app.domain.values import ComponentState
 
 from .examples import API, T0, UPDATE_1, UPDATE_2, at, cs, opened, told
@@ -175,3 +178,86 @@ def test_the_bars_of_an_incidents_spans():
         (TODAY - timedelta(days=1), {}),
         (TODAY, {"full_outage": 30, "degraded_performance": 60}),
     ]
+
+
+# A component that existed before the window opened.
+LONG_AGO = clock(-400, 0)
+
+
+def test_a_day_counts_a_full_outage_whole_a_partial_one_at_30_percent_and_degraded_not_at_all():
+    uptime = component_uptime(
+        [
+            down("full_outage", clock(-2, 0), clock(-2, 1, 12)),  # 72 min of 1440: 5%
+            down("partial_outage", clock(-1, 0), clock(-1, 4)),  # 240 min * 0.3: 5%
+            down("degraded_performance", clock(-1, 6), clock(-1, 18)),
+        ],
+        [],
+        LONG_AGO,
+        clock(0, 12),
+        days=3,
+    )
+    assert [day.percent for day in uptime.days] == pytest.approx([95.0, 95.0, 100.0])
+    # 72 + 72 minutes down of 2.5 days.
+    assert uptime.percent == pytest.approx(100 * (1 - 144 / (60 * 60)))
+    assert uptime.days[1].minutes == {"partial_outage": 240, "degraded_performance": 720}
+
+
+def test_only_the_time_since_the_component_exists_counts():
+    created = clock(-1, 12)
+    uptime = component_uptime(
+        [down("full_outage", clock(-1, 12), clock(-1, 18))], [], created, clock(0, 6), days=3
+    )
+    assert uptime.days[0].percent is None
+    assert uptime.days[1].percent == pytest.approx(50.0)
+    assert uptime.days[2].percent == pytest.approx(100.0)
+    assert uptime.percent == pytest.approx(100 * (1 - 6 / 18))
+    assert component_uptime([], [], clock(0, 13), NOON, days=3).percent is None
+
+
+def span(title: str, start: datetime, end: datetime | None, n: int) -> IncidentSpan:
+    return IncidentSpan(
+        id=UUID(int=n), title=title, component_ids=(API,), started_at=start, ended_at=end
+    )
+
+
+def test_each_day_names_the_incidents_open_on_it_first_opened_first():
+    incidents = [
+        span("Still open", clock(-1, 22), None, 1),
+        span("Two days", clock(-2, 23), clock(-1, 1), 2),
+        span("Long ago", clock(-9, 0), clock(-8, 0), 3),
+    ]
+    uptime = component_uptime([], incidents, LONG_AGO, NOON, days=3)
+    assert [day.incidents for day in uptime.days] == [
+        ("Two days",),
+        ("Two days", "Still open"),
+        ("Still open",),
+    ]
+
+
+def test_a_group_averages_its_members_and_its_bars_show_the_worst_of_them():
+    now = clock(0, 12)
+    ours = [down("full_outage", clock(-1, 0), clock(-1, 12))]
+    theirs = [down("degraded_performance", clock(-1, 6), clock(-1, 18))]
+    members = [
+        component_uptime(ours, [], LONG_AGO, now, days=2),
+        component_uptime(theirs, [], LONG_AGO, now, days=2),
+        # Created today: no figure for yesterday, so it does not pull that day up.
+        component_uptime([], [], clock(0, 0), now, days=2),
+    ]
+    group = group_uptime([*ours, *theirs], [span("Outage", clock(-1, 0), None, 1)], members, now, 2)
+    assert group.days[0].percent == pytest.approx(75.0)
+    assert group.days[0].minutes == {"full_outage": 720, "degraded_performance": 360}
+    assert group.days[1].percent == pytest.approx(100.0)
+    assert group.days[1].incidents == ("Outage",)
+    # The member created today counts in the window's figure from today on.
+    assert group.percent == pytest.approx((100 * (1 - 12 / 36) + 100 + 100) / 3)
+
+
+def test_narrow_screens_get_the_figures_of_the_last_30_and_60_days_too():
+    uptime = component_uptime(
+        [down("full_outage", clock(-45, 0), clock(-44, 0))], [], LONG_AGO, clock(0, 0), days=90
+    )
+    # At midnight today has no time yet: 59 and 89 whole days are counted.
+    assert uptime.percents[30] == pytest.approx(100.0)
+    assert uptime.percents[60] == pytest.approx(100 * (1 - 1 / 59))
+    assert uptime.percents[90] == uptime.percent == pytest.approx(100 * (1 - 1 / 89))

@@ -54,6 +54,8 @@ DOMAIN_ANSWERS: dict[str, tuple[int, str, str | None]] = {
     "component_not_affected": (422, "component_not_affected", None),
     "duplicate_component": (422, "duplicate_component", None),
     "unknown_component": (422, "unknown_component", None),
+    "component_not_on_page": (422, "component_not_on_page", None),
+    "duplicate_group_name": (422, "duplicate_group_name", None),
     "incident_exists": (409, "incident_exists", None),
     "slug_taken": (409, "slug_taken", None),
     "subscriber_exists": (409, "subscriber_exists", None),

@@ -59,6 +59,8 @@ DOMAIN_ANSWERS: dict[str, tuple[int, str, str | None]] = {
     "component_not_affected": (400, "VALIDATION_ERROR", None),
     "duplicate_component": (400, "VALIDATION_ERROR", None),
     "unknown_component": (400, "VALIDATION_ERROR", None),
+    "component_not_on_page": (400, "VALIDATION_ERROR", None),
+    "duplicate_group_name": (400, "VALIDATION_ERROR", None),
     "incident_exists": (409, "CONFLICT", None),
     "slug_taken": (409, "CONFLICT", None),
     "subscriber_exists": (409, "CONFLICT", None),

@@ -25,7 +25,7 @@ from app.api.public.feeds import history_feed
 from app.api.public.page_cache import PageCache
 from app.domain.catalog import StatusPage
 from app.domain.public_page import PublicPage
-from app.domain.uptime import daily_minutes
+from app.domain.uptime import page_uptime
 from app.present.statuspage import (
     component_changes,
     components_json,
@@ -36,6 +36,7 @@ from app.present.statuspage import (
 from app.store.public_reads import (
     component_history,
     incident_months,
+    incident_spans,
     incidents_published_between,
     last_change,
     load_public_page,
@@ -227,13 +228,9 @@ async def build_html(snapshot: Snapshot) -> bytes:
     incidents = await page_incidents(
         pool, snapshot.page, resolved_since=snapshot.now - RECENTLY_RESOLVED
     )
-    history = await component_history(
-        pool, snapshot.page, snapshot.now - timedelta(days=UPTIME_DAYS)
-    )
-    uptime = {
-        component.id: daily_minutes(history[component.id], snapshot.now, UPTIME_DAYS)
-        for component in view.components
-    }
+    since = snapshot.now - timedelta(days=UPTIME_DAYS)
+    history = await component_history(pool, snapshot.page, since)
+    spans = await incident_spans(pool, snapshot.page, since)
     template = snapshot.request.app.template_engine.get_template("status_page.html.jinja")
     html = template.render(
         view=view,
@@ -241,7 +238,8 @@ async def build_html(snapshot: Snapshot) -> bytes:
         now=snapshot.now,
         open_incidents=[i for i in incidents if i.status != "resolved"],
         resolved_incidents=[i for i in incidents if i.status == "resolved"],
-        uptime=uptime,
+        uptime=page_uptime(view, history, spans, snapshot.now, UPTIME_DAYS),
+        names={component.id: component.name for component in view.components},
     )
     return html.encode()
 

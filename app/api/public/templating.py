@@ -10,7 +10,7 @@ from litestar.template.config import TemplateConfig
 
 from app.api.public.assets import asset_url
 from app.domain.page_status import worst_component_state
-from app.present.labels import REDACTED_NOTICE, STATUS_LABELS
+from app.present.labels import REDACTED_NOTICE, STATUS_LABELS, uptime_percent
 from app.present.markdown import render_markdown
 from app.present.times import utc
 
@@ -21,7 +21,9 @@ def template_config(public_base: str) -> TemplateConfig:
     """`public_base` is Settings.public_base: what every address in a page starts with."""
 
     def register(engine: JinjaTemplateEngine) -> None:
-        engine.engine.filters.update(markdown=render_markdown, utc=utc, worst=worst_component_state)
+        engine.engine.filters.update(
+            markdown=render_markdown, utc=utc, worst=worst_component_state, percent=uptime_percent
+        )
         engine.engine.globals.update(
             labels=STATUS_LABELS,
             redacted_notice=REDACTED_NOTICE,

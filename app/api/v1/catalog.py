@@ -110,6 +110,7 @@ class StatusPageController(Controller):
                 slug=data.slug,
                 component_ids=tuple(data.component_ids),
                 published=data.published,
+                groups=[group.to_domain() for group in data.groups],
             )
             return page.id
 
@@ -153,6 +154,7 @@ class StatusPageController(Controller):
                 slug=data.slug,
                 component_ids=None if data.component_ids is None else tuple(data.component_ids),
                 published=data.published,
+                groups=None if data.groups is None else [g.to_domain() for g in data.groups],
             )
             return page.id
 

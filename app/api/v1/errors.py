@@ -37,6 +37,8 @@ DOMAIN_STATUS = {
     "component_not_affected": 422,
     "duplicate_component": 422,
     "unknown_component": 422,
+    "component_not_on_page": 422,
+    "duplicate_group_name": 422,
     "incident_exists": 409,
     "slug_taken": 409,
     "subscriber_exists": 409,

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from app.domain.catalog import Component, StatusPage
+from app.domain.catalog import Component, ComponentGroup, GroupRequest, StatusPage
 from app.domain.values import ComponentState, ComponentStatus, IncidentStatus, Severity, Visibility
 from app.present.times import iso_ms
 from app.store.audit import AuditEntry
@@ -51,11 +51,23 @@ class ComponentOut(Output):
         )
 
 
+class GroupIn(Input):
+    name: Name
+    component_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
+
+    def to_domain(self) -> GroupRequest:
+        return (self.name, tuple(self.component_ids))
+
+
+Groups = Annotated[list[GroupIn], msgspec.Meta(max_length=100)]
+
+
 class CreateStatusPage(Input):
     name: Name
     slug: Slug
     component_ids: ComponentIds = msgspec.field(default_factory=list)
     published: bool = False
+    groups: Groups = msgspec.field(default_factory=list)
 
 
 class EditStatusPage(Input):
@@ -63,6 +75,18 @@ class EditStatusPage(Input):
     slug: Slug | None = None
     component_ids: ComponentIds | None = None
     published: bool | None = None
+    # Replaces every group of the page; left out, the groups stay.
+    groups: Groups | None = None
+
+
+class GroupOut(Output):
+    id: UUID
+    name: str
+    component_ids: list[UUID]
+
+    @classmethod
+    def of(cls, group: ComponentGroup) -> GroupOut:
+        return cls(id=group.id, name=group.name, component_ids=list(group.component_ids))
 
 
 class StatusPageOut(Output):
@@ -71,6 +95,7 @@ class StatusPageOut(Output):
     name: str
     slug: str
     component_ids: list[UUID]
+    groups: list[GroupOut]
     published: bool
     created_at: str
     updated_at: str
@@ -83,6 +108,7 @@ class StatusPageOut(Output):
             name=page.name,
             slug=page.slug,
             component_ids=list(page.component_ids),
+            groups=[GroupOut.of(group) for group in page.groups],
             published=page.published,
             created_at=iso_ms(page.created_at),
             updated_at=iso_ms(page.updated_at),
