@@ -50,19 +50,10 @@ async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization:
     return [row["slug"] for row in rows]
 
 
-# The latest public timeline entry and the latest redaction of a row the public sees, never
-# `updated_at` itself, which internal updates move too: when they happen is internal as well.
-# Every event moves `updated_at`, so it bounds what an incident shows: incidents are read most
-# recently updated first, a batch at a time, until the rest cannot be later than the latest
-# found (one batch, but for a page whose latest incidents changed only internally).
-_LAST_CHANGES = """
-SELECT i.id, i.updated_at, greatest(entries.at, redactions.at) AS shown FROM (
-    SELECT id, updated_at FROM incidents
-    WHERE organization_id = $1 AND published_at IS NOT NULL AND component_ids && $2::uuid[]
-      AND ($3::uuid IS NULL OR id = $3) AND ($4::timestamptz IS NULL OR (updated_at, id) < ($4, $5))
-    ORDER BY updated_at DESC, id DESC LIMIT $6
-) latest
-JOIN incidents i ON i.id = latest.id
+# What an incident `i` last showed: its latest public timeline entry and the latest redaction of
+# a row the public sees; never `updated_at` itself, which internal updates move too: when they
+# happen is internal as well.
+_SHOWN = """
 CROSS JOIN LATERAL (
     SELECT max((entry ->> 'at')::timestamptz) AS at
     FROM jsonb_array_elements(i.public_timeline) entry) entries
@@ -70,31 +61,54 @@ CROSS JOIN LATERAL (
     SELECT max(u.redacted_at) AS at FROM incident_updates u
     WHERE u.incident_id = i.id AND (u.visibility = 'public' OR u.status_change IS NOT NULL)
 ) redactions
-ORDER BY i.updated_at DESC, i.id DESC
 """
+# Every event moves `updated_at`, so it bounds what an incident shows: a page's incidents are
+# read most recently updated first, a batch at a time, until the rest cannot be later than the
+# latest found (one batch, but for a page whose latest incidents changed only internally).
+_LAST_CHANGES = (
+    "SELECT i.id, i.updated_at, greatest(entries.at, redactions.at) AS shown FROM ("
+    " SELECT id, updated_at FROM incidents"
+    " WHERE organization_id = $1 AND published_at IS NOT NULL AND component_ids && $2::uuid[]"
+    " AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4))"
+    " ORDER BY updated_at DESC, id DESC LIMIT $5"
+    ") latest JOIN incidents i ON i.id = latest.id"
+    + _SHOWN
+    + "ORDER BY i.updated_at DESC, i.id DESC"
+)
 _BATCH = 32
+_INCIDENT_CHANGE = (
+    "SELECT greatest(entries.at, redactions.at) AS shown FROM incidents i"
+    + _SHOWN
+    + "WHERE i.id = $3 AND i.organization_id = $1 AND i.published_at IS NOT NULL"
+    " AND i.component_ids && $2::uuid[]"
+)
 
 
-async def last_change(
-    conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage, incident: UUID | None = None
-) -> datetime:
-    """When anything the page shows last changed: the page itself or one of its incidents
-    (only `incident` when given)."""
+async def last_change(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> datetime:
+    """When anything the page shows last changed: the page itself or one of its incidents."""
     latest = page.updated_at
     after: tuple[datetime | None, UUID | None] = (None, None)
     while True:
         rows = await conn.fetch(
-            _LAST_CHANGES,
-            page.organization_id,
-            list(page.component_ids),
-            incident,
-            *after,
-            _BATCH,
+            _LAST_CHANGES, page.organization_id, list(page.component_ids), *after, _BATCH
         )
         latest = max([latest, *(row["shown"] for row in rows if row["shown"] is not None)])
         if len(rows) < _BATCH or rows[-1]["updated_at"] <= latest:
             return latest
         after = (rows[-1]["updated_at"], rows[-1]["id"])
+
+
+async def incident_change(
+    conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage, incident: UUID
+) -> datetime | None:
+    """When what the page shows of `incident` (or the page itself) last changed; None unless
+    the page shows that incident."""
+    row = await conn.fetchrow(
+        _INCIDENT_CHANGE, page.organization_id, list(page.component_ids), incident
+    )
+    if row is None:
+        return None
+    return max(page.updated_at, row["shown"] or page.updated_at)
 
 
 async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> PublicPage:

@@ -95,7 +95,16 @@ async def test_history_pages_through_every_past_incident_by_month(
 async def test_history_refuses_what_is_no_month(client: AsyncTestClient, org: Org) -> None:
     today = datetime.now(UTC).date()
     future = months_before(today, -1)
-    for month in [f"{future:%Y-%m}", "2026-13", "2026-00", "1969-12", "2026-1", "latest", "-"]:
+    for month in [
+        f"{future:%Y-%m}",
+        "2026-13",
+        "2026-00",
+        "1969-12",
+        "2026-1",
+        "\u0662\u0660\u0662\u0666-\u0661\u0660",  # digits, but not 0-9
+        "latest",
+        "-",
+    ]:
         response = await client.get(f"/status/acme/history/{month}")
         assert response.status_code == 404, month
     assert (await client.get("/status/nowhere/history")).status_code == 404

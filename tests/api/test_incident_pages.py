@@ -189,6 +189,13 @@ async def test_incident_pages_are_served_from_memory_until_their_page_changes(
     not_modified = await client.get(address(incidents[0]), headers={"If-None-Match": etag})
     assert not_modified.status_code == 304
     assert pool.statements == 0
+    # An address the page has no incident at costs one indexed query, however many are tried
+    # (once the first has told the process that "acme" is no former slug of another page).
+    await client.get(f"/status/acme/incidents/{uuid.uuid4()}")
+    pool.statements = 0
+    for _ in range(5):
+        assert (await client.get(f"/status/acme/incidents/{uuid.uuid4()}")).status_code == 404
+    assert pool.statements == 5
 
 
 async def test_incident_pages_are_answered_before_routing_as_the_route_answers_them(

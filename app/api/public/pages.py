@@ -35,6 +35,7 @@ from app.present.statuspage import (
 )
 from app.store.public_reads import (
     component_history,
+    incident_change,
     incident_months,
     incident_spans,
     incidents_published_between,
@@ -71,7 +72,8 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
         return f"{self.base}/status/{self.page.slug}"
 
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+NO_INCIDENT = "This status page shows no incident with this address."
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 FIRST_MONTH = date(1970, 1, 1)
 
 
@@ -118,7 +120,15 @@ async def _serve(
     cache: PageCache = request.app.state.page_cache
 
     async def render(page: StatusPage, now: datetime) -> tuple[bytes, datetime]:
-        changed = await last_change(request.app.state.pool, page, incident)
+        pool = request.app.state.pool
+        if incident is None:
+            changed = await last_change(pool, page)
+        else:
+            # One indexed query answers an id the page does not show: nothing more is read.
+            shown = await incident_change(pool, page, incident)
+            if shown is None:
+                raise NotFound(NO_INCIDENT)
+            changed = shown
         snapshot = Snapshot(
             request=request,
             page=page,
@@ -249,7 +259,7 @@ def build_incident(incident_id: UUID) -> Build:
         pool = snapshot.request.app.state.pool
         incident = await page_incident(pool, snapshot.page, incident_id)
         if incident is None:
-            raise NotFound("This status page shows no incident with this address.")
+            raise NotFound(NO_INCIDENT)
         view = await _view(snapshot)
         template = snapshot.request.app.template_engine.get_template("incident_page.html.jinja")
         html = template.render(
@@ -337,7 +347,7 @@ class StatusPageSurfaces(Controller):
     ) -> Response:
         variant = incident_variant(incident_id)
         if variant is None:
-            raise NotFound("This status page shows no incident with this address.")
+            raise NotFound(NO_INCIDENT)
         found = UUID(incident_id)
         build = build_incident(found)
         return await _serve(request, slug, variant, HTML, build, incident=found, timeless=True)
