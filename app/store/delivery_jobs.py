@@ -121,8 +121,9 @@ async def release_waiting(conn: asyncpg.Connection) -> None:
 async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> list[Claimed]:
     """Lease the rows that are due to this job, in one statement. On the way it cancels rows
     that must not go any more (to a removed subscriber, through an unpublished page, about a
-    redacted update whose body is gone, a confirmation already confirmed) and parks rows that
-    must wait for an earlier update to the same subscriber."""
+    redacted update whose body is gone, a confirmation already confirmed, a kind of message the
+    subscriber no longer hears) and parks rows that must wait for an earlier message to the
+    same subscriber."""
     rows = await conn.fetch(
         "UPDATE deliveries d SET"
         " status = CASE WHEN m.moot THEN 'cancelled' ELSE d.status END,"
@@ -137,7 +138,9 @@ async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> 
         "       s.removed_at IS NOT NULL OR NOT p.published"
         "       OR (x.kind = 'update' AND NOT EXISTS"
         "           (SELECT 1 FROM update_bodies b WHERE b.update_id = x.update_id))"
-        "       OR (x.kind = 'confirmation' AND s.confirmed_at IS NOT NULL) AS moot,"
+        "       OR (x.kind = 'confirmation' AND s.confirmed_at IS NOT NULL)"
+        "       OR (x.kind = 'update' AND NOT s.notify_incidents)"
+        "       OR (x.kind = 'component_update' AND NOT s.notify_component_changes) AS moot,"
         "       CASE WHEN x.kind <> 'confirmation' THEN"
         "           (SELECT o.id FROM deliveries o WHERE o.subscriber_id = x.subscriber_id"
         "            AND o.kind <> 'confirmation' AND o.status = 'pending' AND o.id < x.id"
