@@ -263,6 +263,10 @@ async def main() -> None:
                 await bar.focus()
                 card = page.locator(".components")
                 await card.screenshot(path=OUT / "day-tooltip.png")
+                await page.locator("section[aria-labelledby=current] h3 a").first.click()
+                await page.screenshot(path=OUT / "incident-page.png", full_page=True)
+                await page.goto(f"{base}/status/{SLUG}/history")
+                await page.screenshot(path=OUT / "history.png", full_page=True)
                 await browser.close()
         finally:
             server.should_exit = True
