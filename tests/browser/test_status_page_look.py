@@ -134,7 +134,7 @@ async def test_a_days_figures_show_on_keyboard_focus_and_on_touch(
     assert (await skip.bounding_box() or {"width": 0})["width"] > 100
     await desktop.keyboard.press("Enter")
     await desktop.keyboard.press("Tab")
-    await expect(desktop.locator("summary", has_text=RESOLVED_TITLE)).to_be_focused()
+    await expect(desktop.get_by_role("link", name=RESOLVED_TITLE)).to_be_focused()
     await desktop.locator(".bars").first.locator(".bar").nth(88).focus()
     await desktop.keyboard.press("Tab")
     await expect(today).to_be_focused()
