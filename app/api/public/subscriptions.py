@@ -199,7 +199,7 @@ class Subscriptions(Controller):
             chosen = tuple(UUID(value) for value in form.getall("componentIds", []))
         except ValueError:
             chosen = ()
-        if not chosen or not set(chosen) <= set(page.component_ids):
+        if (page.component_ids and not chosen) or not set(chosen) <= set(page.component_ids):
             return await _manage(request, subscriber, page, NO_COMPONENT, 422)
         everything = set(chosen) == set(page.component_ids)
         preferences = Preferences(
