@@ -142,6 +142,18 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("/status/{slug}/api/v2/components.json", "get"): "Statuspage components",
     ("/status/{slug}/api/v2/incidents.json", "get"): "Statuspage incidents",
     ("/status/{slug}/api/v2/incidents/unresolved.json", "get"): "Statuspage unresolved incidents",
+    (
+        "/status/{slug}/api/v2/scheduled-maintenances.json",
+        "get",
+    ): "Statuspage scheduled maintenances, the 50 latest",
+    (
+        "/status/{slug}/api/v2/scheduled-maintenances/upcoming.json",
+        "get",
+    ): "Statuspage maintenances not yet started",
+    (
+        "/status/{slug}/api/v2/scheduled-maintenances/active.json",
+        "get",
+    ): "Statuspage maintenances in progress",
     ("/status/{slug}/history.atom", "get"): "Incident history as an Atom feed",
     ("/status/{slug}/history.rss", "get"): "Incident history as an RSS feed",
     ("/status/{slug}/subscribe", "post"): "Subscribe an email address (sends a confirmation)",

@@ -43,6 +43,16 @@ class MaintenanceUpdate(msgspec.Struct, frozen=True, kw_only=True):
     redacted_by: Actor | None = None
 
 
+class MaintenanceTransition(msgspec.Struct, frozen=True, kw_only=True):
+    """A status the maintenance moved to; `update_id` names the update that moved it, if one
+    did (else the clock or a member's start, complete or cancel did)."""
+
+    status: MaintenanceStatus
+    at: datetime
+    update_id: UUID | None = None
+    automatic: bool = False
+
+
 class Maintenance(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     organization_id: UUID
@@ -61,6 +71,7 @@ class Maintenance(msgspec.Struct, frozen=True, kw_only=True):
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
     updates: tuple[MaintenanceUpdate, ...] = ()
+    transitions: tuple[MaintenanceTransition, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -123,13 +134,15 @@ def evolve(state: MaintenanceState, event: MaintenanceEvent) -> MaintenanceState
                 updated_at=event.at,
             )
         case MaintenanceStarted():
-            return replace(state, status="in_progress", started_at=event.at, updated_at=event.at)
+            moved = _moved(state, "in_progress", event.at, event.update_id, event.automatic)
+            return replace(moved, started_at=event.at)
         case MaintenanceVerifying():
-            return replace(state, status="verifying", updated_at=event.at)
+            return _moved(state, "verifying", event.at, event.update_id, False)
         case MaintenanceCompleted():
-            return replace(state, status="completed", completed_at=event.at, updated_at=event.at)
+            moved = _moved(state, "completed", event.at, event.update_id, event.automatic)
+            return replace(moved, completed_at=event.at)
         case MaintenanceCancelled():
-            return replace(state, status="cancelled", cancelled_at=event.at, updated_at=event.at)
+            return replace(_moved(state, "cancelled", event.at, None, False), cancelled_at=event.at)
         case MaintenanceUpdatePosted():
             update = MaintenanceUpdate(
                 id=event.update_id,
@@ -153,6 +166,21 @@ def evolve(state: MaintenanceState, event: MaintenanceEvent) -> MaintenanceState
             return replace(state, updates=updates, updated_at=event.at)
         case _:
             assert_never(event)
+
+
+def _moved(
+    state: Maintenance,
+    status: MaintenanceStatus,
+    at: datetime,
+    update_id: UUID | None,
+    automatic: bool,
+) -> Maintenance:
+    transition = MaintenanceTransition(
+        status=status, at=at, update_id=update_id, automatic=automatic
+    )
+    return msgspec.structs.replace(
+        state, status=status, transitions=(*state.transitions, transition), updated_at=at
+    )
 
 
 def fold(events: Iterable[MaintenanceEvent]) -> MaintenanceState:

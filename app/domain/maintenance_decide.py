@@ -97,6 +97,12 @@ def _refuse_past(moment: datetime, now: datetime, field: str) -> None:
         )
 
 
+def _utc(moment: datetime) -> datetime:
+    """In UTC, to the millisecond: the window is exactly the one every surface shows."""
+    utc = moment.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+
+
 def _has_text(body: str | None) -> bool:
     return body is not None and body.strip() != ""
 
@@ -104,7 +110,7 @@ def _has_text(body: str | None) -> bool:
 def schedule(command: ScheduleMaintenance, state: MaintenanceState) -> list[MaintenanceEvent]:
     if state is not None:
         raise DomainError("maintenance_exists", "A maintenance with this ID already exists.")
-    starts, ends = command.scheduled_for.astimezone(UTC), command.scheduled_until.astimezone(UTC)
+    starts, ends = _utc(command.scheduled_for), _utc(command.scheduled_until)
     _check_window(starts, ends)
     _refuse_past(starts, command.at, "scheduled_for")
     return [
@@ -130,8 +136,8 @@ def _changed(new: T | None, old: T) -> T | None:
 
 def edit(command: EditMaintenance, state: Maintenance) -> list[MaintenanceEvent]:
     _refuse_finished(state)
-    starts = (command.scheduled_for or state.scheduled_for).astimezone(UTC)
-    ends = (command.scheduled_until or state.scheduled_until).astimezone(UTC)
+    starts = _utc(command.scheduled_for or state.scheduled_for)
+    ends = _utc(command.scheduled_until or state.scheduled_until)
     events: list[MaintenanceEvent] = []
     component_ids = (
         None if command.component_ids is None else tuple(dict.fromkeys(command.component_ids))

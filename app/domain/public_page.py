@@ -8,9 +8,10 @@ from uuid import UUID
 import msgspec
 
 from app.domain.catalog import StatusPage
-from app.domain.page_status import PageStatus
+from app.domain.maintenance_page import PublicMaintenance
+from app.domain.page_status import PageStatus, ShownState
 from app.domain.timeline import TimelineEntry
-from app.domain.values import ComponentState, IncidentStatus, Severity
+from app.domain.values import IncidentStatus, Severity
 
 
 class PublicComponent(msgspec.Struct, frozen=True, kw_only=True):
@@ -18,7 +19,7 @@ class PublicComponent(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     description: str | None
     position: int  # 1-based, in the page's order
-    status: ComponentState
+    status: ShownState
     created_at: datetime
 
 
@@ -47,3 +48,13 @@ class PublicPage(msgspec.Struct, frozen=True, kw_only=True):
     page: StatusPage
     status: PageStatus
     components: tuple[PublicComponent, ...]
+    # Not cancelled, and not completed before the uptime bars' first day; by window, soonest first.
+    maintenances: tuple[PublicMaintenance, ...] = ()
+
+    @property
+    def upcoming(self) -> list[PublicMaintenance]:
+        return [m for m in self.maintenances if m.maintenance.status == "scheduled"]
+
+    @property
+    def in_progress(self) -> list[PublicMaintenance]:
+        return [m for m in self.maintenances if m.in_progress]

@@ -6,11 +6,10 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
-from app.domain.page_status import COMPONENT_ORDER
+from app.domain.page_status import SHOWN_ORDER, ShownState
 from app.domain.timeline import ComponentInterval
-from app.domain.values import ComponentState
 
-DayMinutes = dict[ComponentState, int]
+DayMinutes = dict[ShownState, int]
 
 
 def daily_minutes(
@@ -18,7 +17,8 @@ def daily_minutes(
 ) -> list[tuple[date, DayMinutes]]:
     """For each of the last `days` UTC days (oldest first, today last), the minutes spent in each
     non-operational status, rounded, but at least one so that even a short blip shows.
-    Where incidents overlap, the worst status counts."""
+    Where incidents overlap, the worst status counts; a maintenance counts as under_maintenance,
+    below any outage and never as one."""
     today = now.astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
     window_start = datetime.combine(first, datetime.min.time(), UTC)
@@ -31,12 +31,12 @@ def daily_minutes(
     cuts = {start for start, _, _ in spans} | {end for _, end, _ in spans}
     cuts |= {window_start + timedelta(days=n) for n in range(days + 1)}
     moments = sorted(cut for cut in cuts if window_start <= cut <= now)
-    seconds: dict[date, dict[ComponentState, float]] = {}
+    seconds: dict[date, dict[ShownState, float]] = {}
     for begin, end in pairwise(moments):
         active = [status for start, stop, status in spans if start <= begin and stop >= end]
         if not active:
             continue
-        worst = max(active, key=COMPONENT_ORDER.index)
+        worst = max(active, key=SHOWN_ORDER.index)
         day = seconds.setdefault(begin.astimezone(UTC).date(), {})
         day[worst] = day.get(worst, 0.0) + (end - begin).total_seconds()
     return [

@@ -9,15 +9,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from app.domain.page_status import ShownState
 from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
-from app.domain.values import ComponentState
 from app.present.labels import REDACTED_NOTICE, STATUS_LABELS
 from app.present.times import iso_ms
 
 # Statuspage has no "full_outage": its worst component status is "major_outage".
-COMPONENT_STATUS: dict[ComponentState, str] = {
+COMPONENT_STATUS: dict[ShownState, str] = {
     "operational": "operational",
+    "under_maintenance": "under_maintenance",
     "degraded_performance": "degraded_performance",
     "partial_outage": "partial_outage",
     "full_outage": "major_outage",

@@ -9,10 +9,12 @@ import asyncpg
 import msgspec
 
 from app.domain.catalog import StatusPage
+from app.domain.maintenance_page import with_maintenance
 from app.domain.public_page import PublicComponent, PublicEntry, PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval, TimelineEntry
 from app.store.catalog import page_from_row
 from app.store.page_status import page_status
+from app.store.public_maintenances import page_maintenances
 
 _timeline_decoder = msgspec.json.Decoder(list[TimelineEntry])
 
@@ -33,19 +35,25 @@ async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization:
 
 
 _LAST_CHANGE = (
-    "SELECT max(updated_at) FROM incidents WHERE organization_id = $1"
-    " AND published_at IS NOT NULL AND component_ids && $2::uuid[]"
+    "SELECT greatest((SELECT max(updated_at) FROM incidents WHERE organization_id = $1"
+    " AND published_at IS NOT NULL AND component_ids && $2::uuid[]),"
+    " (SELECT max(updated_at) FROM maintenances WHERE organization_id = $1"
+    " AND component_ids && $2::uuid[]))"
 )
 
 
 async def last_change(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> datetime:
-    """When anything the page shows last changed: the page itself or one of its incidents."""
+    """When anything the page shows last changed: the page itself, one of its incidents or one
+    of its maintenances."""
     changed = await conn.fetchval(_LAST_CHANGE, page.organization_id, list(page.component_ids))
     return max(page.updated_at, changed or page.updated_at)
 
 
 async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> PublicPage:
-    status = await page_status(conn, page.organization_id, page.component_ids)
+    maintenances = await page_maintenances(conn, page)
+    status = with_maintenance(
+        await page_status(conn, page.organization_id, page.component_ids), maintenances
+    )
     rows = await conn.fetch(
         "SELECT id, name, description, created_at FROM components"
         " WHERE organization_id = $1 AND id = ANY($2::uuid[])",
@@ -64,7 +72,7 @@ async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: Status
         )
         for position, (component_id, state) in enumerate(status.components, start=1)
     )
-    return PublicPage(page=page, status=status, components=components)
+    return PublicPage(page=page, status=status, components=components, maintenances=maintenances)
 
 
 async def page_incidents(

@@ -115,6 +115,12 @@ def test_scheduling_records_the_window_in_utc():
     assert event.scheduled_for.utcoffset() == timedelta(0)
 
 
+def test_a_window_is_kept_to_the_millisecond_every_surface_shows():
+    precise = STARTS + timedelta(microseconds=123_456)
+    event = given_maintenance().when(schedule(scheduled_for=precise)).decided()[0]
+    assert event.scheduled_for == STARTS + timedelta(milliseconds=123)
+
+
 def test_a_window_must_end_after_it_starts():
     given_maintenance().when(schedule(scheduled_until=STARTS)).then_error(
         "maintenance_window_invalid", field=("scheduled_until",)
