@@ -199,10 +199,14 @@ CREATE TABLE IF NOT EXISTS maintenances (
     started_at       timestamptz,
     completed_at     timestamptz,
     cancelled_at     timestamptz,
+    -- When subscribers are owed a reminder of the window; NULL once reminded, or if none.
+    remind_at        timestamptz,
     snapshot         jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS maintenances_by_organization ON maintenances (organization_id, id DESC);
--- What the clock looks for: maintenances due to start, and due to complete.
+-- What the clock looks for: maintenances due a reminder, to start, and to complete.
+CREATE INDEX IF NOT EXISTS maintenances_to_remind ON maintenances (remind_at)
+    WHERE remind_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS maintenances_to_start ON maintenances (scheduled_for)
     WHERE status = 'scheduled' AND auto_start;
 CREATE INDEX IF NOT EXISTS maintenances_to_complete ON maintenances (scheduled_until)

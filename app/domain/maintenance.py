@@ -7,7 +7,7 @@ projected row and the snapshot a command starts from are this state, whole.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import reduce
 from typing import assert_never
 from uuid import UUID
@@ -19,6 +19,7 @@ from app.domain.maintenance_events import (
     MaintenanceCompleted,
     MaintenanceEdited,
     MaintenanceEvent,
+    MaintenanceReminded,
     MaintenanceRescheduled,
     MaintenanceScheduled,
     MaintenanceStarted,
@@ -63,6 +64,9 @@ class Maintenance(msgspec.Struct, frozen=True, kw_only=True):
     scheduled_until: datetime
     auto_start: bool
     auto_complete: bool
+    reminder_minutes: int | None = None
+    # The window start subscribers were last reminded of; a reschedule makes it stale.
+    reminded_for: datetime | None = None
     status: MaintenanceStatus
     scheduled_by: Actor
     created_at: datetime
@@ -76,6 +80,17 @@ class Maintenance(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def finished(self) -> bool:
         return self.status in ("completed", "cancelled")
+
+    @property
+    def remind_at(self) -> datetime | None:
+        """When subscribers are owed a reminder; None when none is (any more)."""
+        if (
+            self.status != "scheduled"
+            or self.reminder_minutes is None
+            or self.reminded_for == self.scheduled_for
+        ):
+            return None
+        return self.scheduled_for - timedelta(minutes=self.reminder_minutes)
 
     @property
     def started(self) -> bool:
@@ -104,6 +119,7 @@ def evolve(state: MaintenanceState, event: MaintenanceEvent) -> MaintenanceState
             scheduled_until=event.scheduled_until,
             auto_start=event.auto_start,
             auto_complete=event.auto_complete,
+            reminder_minutes=event.reminder_minutes,
             status="scheduled",
             scheduled_by=event.scheduled_by,
             created_at=event.at,
@@ -133,6 +149,8 @@ def evolve(state: MaintenanceState, event: MaintenanceEvent) -> MaintenanceState
                 scheduled_until=event.scheduled_until,
                 updated_at=event.at,
             )
+        case MaintenanceReminded():
+            return replace(state, reminded_for=event.scheduled_for, updated_at=event.at)
         case MaintenanceStarted():
             moved = _moved(state, "in_progress", event.at, event.update_id, event.automatic)
             return replace(moved, started_at=event.at)

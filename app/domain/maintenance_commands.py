@@ -24,6 +24,7 @@ class ScheduleMaintenance(msgspec.Struct, frozen=True, kw_only=True):
     scheduled_until: datetime
     auto_start: bool = True
     auto_complete: bool = True
+    reminder_minutes: int | None = 60
     actor: Actor
     at: datetime
 
@@ -39,6 +40,14 @@ class EditMaintenance(msgspec.Struct, frozen=True, kw_only=True):
     scheduled_until: datetime | None = None
     auto_start: bool | None = None
     auto_complete: bool | None = None
+    actor: Actor
+    at: datetime
+
+
+class RemindOfMaintenance(msgspec.Struct, frozen=True, kw_only=True):
+    """Sent by the clock: records the reminder of a window about to open, once per window."""
+
+    maintenance_id: UUID
     actor: Actor
     at: datetime
 
@@ -90,6 +99,7 @@ class RedactMaintenanceUpdate(msgspec.Struct, frozen=True, kw_only=True):
 MaintenanceCommand = (
     ScheduleMaintenance
     | EditMaintenance
+    | RemindOfMaintenance
     | StartMaintenance
     | CompleteMaintenance
     | CancelMaintenance

@@ -19,6 +19,7 @@ from app.domain.maintenance_commands import (
     MaintenanceCommand,
     PostMaintenanceUpdate,
     RedactMaintenanceUpdate,
+    RemindOfMaintenance,
     ScheduleMaintenance,
     StartMaintenance,
 )
@@ -28,6 +29,7 @@ from app.domain.maintenance_events import (
     MaintenanceCompleted,
     MaintenanceEdited,
     MaintenanceEvent,
+    MaintenanceReminded,
     MaintenanceRescheduled,
     MaintenanceScheduled,
     MaintenanceStarted,
@@ -49,6 +51,8 @@ def decide(command: MaintenanceCommand, state: MaintenanceState) -> list[Mainten
             return schedule(command, state)
         case EditMaintenance():
             return edit(command, _existing(state))
+        case RemindOfMaintenance():
+            return remind(command, _existing(state))
         case StartMaintenance():
             return start(command, _existing(state))
         case CompleteMaintenance():
@@ -124,6 +128,7 @@ def schedule(command: ScheduleMaintenance, state: MaintenanceState) -> list[Main
             scheduled_until=ends,
             auto_start=command.auto_start,
             auto_complete=command.auto_complete,
+            reminder_minutes=command.reminder_minutes,
             scheduled_by=command.actor,
             at=command.at,
         )
@@ -174,6 +179,13 @@ def edit(command: EditMaintenance, state: Maintenance) -> list[MaintenanceEvent]
             )
         )
     return events
+
+
+def remind(command: RemindOfMaintenance, state: Maintenance) -> list[MaintenanceEvent]:
+    remind_at = state.remind_at
+    if remind_at is None or not remind_at <= command.at < state.scheduled_for:
+        return []  # none owed, already sent, not yet due, or too late to be of use
+    return [MaintenanceReminded(scheduled_for=state.scheduled_for, at=command.at)]
 
 
 def start(command: StartMaintenance, state: Maintenance) -> list[MaintenanceEvent]:

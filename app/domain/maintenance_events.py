@@ -35,6 +35,8 @@ class MaintenanceScheduled(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     scheduled_until: datetime
     auto_start: bool
     auto_complete: bool
+    # Subscribers are reminded this long before the window opens; None: no reminder.
+    reminder_minutes: int | None = 60
     scheduled_by: Actor
     at: datetime
 
@@ -57,6 +59,14 @@ class MaintenanceRescheduled(msgspec.Struct, frozen=True, kw_only=True, tag=True
     scheduled_for: datetime
     scheduled_until: datetime
     rescheduled_by: Actor
+    at: datetime
+
+
+class MaintenanceReminded(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Subscribers were owed a reminder of the window starting at `scheduled_for`; the clock
+    records it once per window, so a rescheduled maintenance is reminded of anew."""
+
+    scheduled_for: datetime
     at: datetime
 
 
@@ -109,6 +119,7 @@ MaintenanceEvent = (
     MaintenanceScheduled
     | MaintenanceEdited
     | MaintenanceRescheduled
+    | MaintenanceReminded
     | MaintenanceStarted
     | MaintenanceVerifying
     | MaintenanceCompleted

@@ -77,3 +77,14 @@ async def due_to_complete(conn: Reader, now: datetime, limit: int) -> list[tuple
         limit,
     )
     return [(row["organization_id"], row["id"]) for row in rows]
+
+
+async def due_to_remind(conn: Reader, now: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+    """Maintenances whose subscribers are owed a reminder now, their window not yet open."""
+    rows = await conn.fetch(
+        "SELECT organization_id, id FROM maintenances"
+        " WHERE remind_at <= $1 AND scheduled_for > $1 ORDER BY remind_at LIMIT $2",
+        now,
+        limit,
+    )
+    return [(row["organization_id"], row["id"]) for row in rows]

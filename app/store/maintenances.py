@@ -41,6 +41,7 @@ MAINTENANCE_COLUMNS = (
     "started_at",
     "completed_at",
     "cancelled_at",
+    "remind_at",
     "snapshot",
 )
 _TYPES = {
@@ -105,6 +106,7 @@ def maintenance_row(maintenance: Maintenance, version: int) -> MaintenanceRow:
             maintenance.started_at,
             maintenance.completed_at,
             maintenance.cancelled_at,
+            maintenance.remind_at,
             _encoder.encode(snapshot).decode(),
         )
     )

@@ -14,6 +14,7 @@ from app.domain.maintenance_commands import (
     EditMaintenance,
     PostMaintenanceUpdate,
     RedactMaintenanceUpdate,
+    RemindOfMaintenance,
     ScheduleMaintenance,
     StartMaintenance,
 )
@@ -21,6 +22,7 @@ from app.domain.maintenance_events import (
     MaintenanceCancelled,
     MaintenanceCompleted,
     MaintenanceEdited,
+    MaintenanceReminded,
     MaintenanceRescheduled,
     MaintenanceScheduled,
     MaintenanceStarted,
@@ -372,3 +374,40 @@ def test_a_whole_life_folds_into_its_statuses_and_times():
     ]
     assert state.scheduled_for == STARTS and state.created_at == at(0)
     assert datetime(2025, 4, 7, tzinfo=UTC) < state.updated_at
+
+
+# The reminder
+
+
+def test_the_clock_reminds_once_per_window_within_its_reminder_time():
+    remind = RemindOfMaintenance(
+        maintenance_id=MAINTENANCE, actor=SYSTEM, at=STARTS - timedelta(minutes=60)
+    )
+    reminded = MaintenanceReminded(scheduled_for=STARTS, at=STARTS - timedelta(minutes=60))
+    given_maintenance(scheduled()).when(remind).then(reminded)
+    early = RemindOfMaintenance(
+        maintenance_id=MAINTENANCE, actor=SYSTEM, at=STARTS - timedelta(minutes=61)
+    )
+    given_maintenance(scheduled()).when(early).then()
+    given_maintenance(scheduled(), reminded).when(remind).then()
+    given_maintenance(scheduled(reminder_minutes=None)).when(remind).then()
+    too_late = RemindOfMaintenance(maintenance_id=MAINTENANCE, actor=SYSTEM, at=STARTS)
+    given_maintenance(scheduled()).when(too_late).then()
+
+
+def test_a_rescheduled_window_is_reminded_of_anew():
+    later = STARTS + timedelta(days=1)
+    history = (
+        scheduled(),
+        MaintenanceReminded(scheduled_for=STARTS, at=STARTS - timedelta(minutes=30)),
+        MaintenanceRescheduled(
+            scheduled_for=later,
+            scheduled_until=later + timedelta(hours=1),
+            rescheduled_by=BOB,
+            at=STARTS - timedelta(minutes=20),
+        ),
+    )
+    moment = later - timedelta(minutes=10)
+    given_maintenance(*history).when(
+        RemindOfMaintenance(maintenance_id=MAINTENANCE, actor=SYSTEM, at=moment)
+    ).then(MaintenanceReminded(scheduled_for=later, at=moment))

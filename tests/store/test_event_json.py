@@ -26,6 +26,7 @@ from app.domain.maintenance_events import (
     MaintenanceCancelled,
     MaintenanceCompleted,
     MaintenanceEdited,
+    MaintenanceReminded,
     MaintenanceRescheduled,
     MaintenanceScheduled,
     MaintenanceStarted,
@@ -99,6 +100,7 @@ EXAMPLES: dict[str, StoredEvent] = {
         scheduled_until=ENDS,
         auto_start=False,
         auto_complete=False,
+        reminder_minutes=30,
         scheduled_by=ALICE,
         at=AT,
     ),
@@ -114,6 +116,7 @@ EXAMPLES: dict[str, StoredEvent] = {
     "MaintenanceRescheduled": MaintenanceRescheduled(
         scheduled_for=STARTS, scheduled_until=ENDS, rescheduled_by=ALICE, at=AT
     ),
+    "MaintenanceReminded": MaintenanceReminded(scheduled_for=STARTS, at=AT),
     "MaintenanceStarted": MaintenanceStarted(
         started_by=ALICE, automatic=True, update_id=UPDATE, at=AT
     ),

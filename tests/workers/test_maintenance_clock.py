@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 from litestar.testing import AsyncTestClient
@@ -51,7 +52,7 @@ async def moves(pool: asyncpg.Pool, maintenance: dict) -> list[tuple[str, str]]:
 async def test_the_clock_starts_and_completes_at_the_window_edges(
     client: AsyncTestClient, org: Org, pool: asyncpg.Pool
 ) -> None:
-    maintenance, starts = await schedule(client, org)
+    maintenance, starts = await schedule(client, org, reminderMinutes=None)
     assert await move_due(pool, starts - timedelta(seconds=1)) == 0
     assert (await shown(client, org, maintenance))["status"] == "scheduled"
 
@@ -71,6 +72,19 @@ async def test_the_clock_starts_and_completes_at_the_window_edges(
         ("MaintenanceStarted", "Herald"),
         ("MaintenanceCompleted", "Herald"),
     ]
+
+
+async def test_the_reminder_is_recorded_once_when_due_and_never_after_the_start(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    maintenance, starts = await schedule(client, org, reminderMinutes=30)
+    assert await move_due(pool, starts - timedelta(minutes=31)) == 0
+    assert await move_due(pool, starts - timedelta(minutes=30)) == 1
+    assert await move_due(pool, starts - timedelta(minutes=29)) == 0
+    _, late_starts = await schedule(client, org, reminderMinutes=30)
+    assert await move_due(pool, late_starts) == 2  # both start; the late one is not reminded
+    reminded = await pool.fetch("SELECT stream_id FROM events WHERE type = 'MaintenanceReminded'")
+    assert [row["stream_id"] for row in reminded] == [UUID(maintenance["id"])]
 
 
 async def test_a_worker_that_was_down_catches_up(

@@ -16,6 +16,8 @@ from app.present.times import iso_ms
 
 # A time with its offset (any offset; kept in UTC): a time without one names no moment.
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
+# Up to a week ahead; null sends no reminder.
+ReminderMinutes = Annotated[int, msgspec.Meta(ge=1, le=7 * 24 * 60)]
 MaintenanceComponentIds = Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
 
 
@@ -27,6 +29,7 @@ class ScheduleMaintenanceIn(Input):
     description: Body = ""
     auto_start: bool = True
     auto_complete: bool = True
+    reminder_minutes: ReminderMinutes | None = 60
 
 
 class EditMaintenanceIn(Input):
@@ -61,6 +64,7 @@ class MaintenanceOut(Output):
     scheduled_until: str
     auto_start: bool
     auto_complete: bool
+    reminder_minutes: int | None
     created_at: str
     updated_at: str
     started_at: str | None
@@ -80,6 +84,7 @@ class MaintenanceOut(Output):
             scheduled_until=iso_ms(maintenance.scheduled_until),
             auto_start=maintenance.auto_start,
             auto_complete=maintenance.auto_complete,
+            reminder_minutes=maintenance.reminder_minutes,
             created_at=iso_ms(maintenance.created_at),
             updated_at=iso_ms(maintenance.updated_at),
             started_at=_time(maintenance.started_at),

@@ -118,6 +118,7 @@ class MaintenanceController(Controller):
                 scheduled_until=data.scheduled_until,
                 auto_start=data.auto_start,
                 auto_complete=data.auto_complete,
+                reminder_minutes=data.reminder_minutes,
                 actor=principal.member,
                 at=_now(request),
             )
