@@ -240,7 +240,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS subscribers_once_per_page
 CREATE INDEX IF NOT EXISTS subscribers_by_page ON subscribers (status_page_id, id);
 
 -- One message owed to one subscriber: an update (kind 'update', keyed by the UpdatePosted event
--- and the subscriber) or a confirmation mail. A repeated job finds the row settled and sends
+-- and the subscriber), a maintenance's notice (kind 'maintenance', keyed by its event and the
+-- subscriber) or a confirmation mail. A repeated job finds the row settled and sends
 -- nothing; a job that died mid-send leaves the row leased until lease_until, then it is sent
 -- again under the same idempotency key.
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -249,10 +250,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
     organization_id  uuid NOT NULL,
     status_page_id   uuid NOT NULL,
     subscriber_id    uuid NOT NULL REFERENCES subscribers (id),
-    kind             text NOT NULL CHECK (kind IN ('update', 'confirmation')),
+    kind             text NOT NULL CHECK (kind IN ('update', 'confirmation', 'maintenance')),
     event_position   bigint,
     incident_id      uuid,
     update_id        uuid,
+    -- A maintenance's notice: the event at event_position says which (scheduled, reminder, ...).
+    maintenance_id   uuid,
     status           text NOT NULL DEFAULT 'pending'
         CHECK (status IN ('pending', 'delivered', 'failed', 'dead', 'cancelled')),
     attempts         integer NOT NULL DEFAULT 0,
@@ -279,6 +282,9 @@ CREATE INDEX IF NOT EXISTS deliveries_pending_by_subscriber
 CREATE INDEX IF NOT EXISTS deliveries_blocked ON deliveries (blocked_by) WHERE blocked_by IS NOT NULL;
 -- Forgetting an expired sign-up deletes its deliveries (0002_deliveries_by_subscriber).
 CREATE INDEX IF NOT EXISTS deliveries_by_subscriber ON deliveries (subscriber_id);
+-- Who was told of a maintenance: a cancellation tells them (and only them).
+CREATE INDEX IF NOT EXISTS deliveries_by_maintenance ON deliveries (maintenance_id)
+    WHERE maintenance_id IS NOT NULL;
 
 -- How far the dispatcher has read the log, in (transaction_id, position) order: it reads only
 -- events of transactions older than every running one, so none can still appear behind it.

@@ -1,11 +1,11 @@
-"""The clock of scheduled maintenances: starts and completes those whose window says so.
+"""The clock of scheduled maintenances: reminds of, starts and completes those that are due.
 
-A cron job of every worker runs it a few times a minute and once at start, so a worker that was
-down catches up on what fell due meanwhile. arq runs each scheduled time once across workers;
-should two runs still meet (a slow one and the next), each start and completion is a command
-on the maintenance's stream, decided on its current version: the second finds nothing to do.
-A member starting or completing it by hand at the same moment is ordered the same way.
-"""
+A cron job of every worker runs it four times a minute; each run moves everything due by then,
+however long ago, so workers that were down catch up at their first tick. arq runs each
+scheduled time once across workers; should two runs still meet (a slow one and the next), each
+reminder, start and completion is a command on the maintenance's stream, decided on its current
+version: the second finds nothing to do. A member starting or completing it by hand at the same
+moment is ordered the same way."""
 
 from __future__ import annotations
 

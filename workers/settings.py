@@ -48,14 +48,9 @@ def worker_settings(settings: Settings, context: Context) -> dict[str, Any]:
             cron(expire_idempotency_keys, minute=17, keep_result=0),
             # Every quarter hour: an address goes soon after its last link stops working.
             cron(forget_unconfirmed_signups, minute={7, 22, 37, 52}, keep_result=0),
-            # Maintenances start and complete within 15 seconds of their window's edges, and
-            # those that fell due while no worker ran are moved as soon as one starts.
-            cron(
-                tick_maintenances,
-                second={0, 15, 30, 45},
-                run_at_startup=True,
-                keep_result=0,
-            ),
+            # Maintenances are reminded of, started and completed within 15 seconds of their
+            # time; what fell due while no worker ran, at the first tick after one starts.
+            cron(tick_maintenances, second={0, 15, 30, 45}, keep_result=0),
         ],
         "redis_settings": redis_settings(settings.redis_url),
         "queue_name": QUEUE,

@@ -1,4 +1,5 @@
--- Scheduled maintenances: their projection, and the page notification naming their organization.
+-- Scheduled maintenances: their projection, the page notification naming their organization,
+-- and their notices to subscribers.
 -- A scheduled maintenance: the folded state of its stream in `snapshot`
 -- (app/store/maintenances.py), beside the columns its lists and the clock select by.
 CREATE TABLE IF NOT EXISTS maintenances (
@@ -54,3 +55,11 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS maintenance_id uuid;
+ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_kind_check;
+ALTER TABLE deliveries ADD CONSTRAINT deliveries_kind_check
+    CHECK (kind IN ('update', 'confirmation', 'maintenance'));
+-- Who was told of a maintenance: a cancellation tells them (and only them).
+CREATE INDEX IF NOT EXISTS deliveries_by_maintenance ON deliveries (maintenance_id)
+    WHERE maintenance_id IS NOT NULL;
