@@ -208,6 +208,37 @@ CREATE TABLE IF NOT EXISTS component_intervals (
 CREATE INDEX IF NOT EXISTS component_intervals_by_component
     ON component_intervals (component_id, started_at);
 CREATE INDEX IF NOT EXISTS component_intervals_by_incident ON component_intervals (incident_id);
+
+-- A scheduled maintenance: the folded state of its stream in `snapshot`
+-- (app/store/maintenances.py), beside the columns its lists and the clock select by.
+CREATE TABLE IF NOT EXISTS maintenances (
+    id               uuid PRIMARY KEY,
+    organization_id  uuid NOT NULL,
+    title            text NOT NULL,
+    status           text NOT NULL,
+    component_ids    uuid[] NOT NULL,
+    scheduled_for    timestamptz NOT NULL,
+    scheduled_until  timestamptz NOT NULL,
+    auto_start       boolean NOT NULL,
+    auto_complete    boolean NOT NULL,
+    version          integer NOT NULL,
+    created_at       timestamptz NOT NULL,
+    updated_at       timestamptz NOT NULL,
+    started_at       timestamptz,
+    completed_at     timestamptz,
+    cancelled_at     timestamptz,
+    -- When subscribers are owed a reminder of the window; NULL once reminded, or if none.
+    remind_at        timestamptz,
+    snapshot         jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS maintenances_by_organization ON maintenances (organization_id, id DESC);
+-- What the clock looks for: maintenances due a reminder, to start, and to complete.
+CREATE INDEX IF NOT EXISTS maintenances_to_remind ON maintenances (remind_at)
+    WHERE remind_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS maintenances_to_start ON maintenances (scheduled_for)
+    WHERE status = 'scheduled' AND auto_start;
+CREATE INDEX IF NOT EXISTS maintenances_to_complete ON maintenances (scheduled_until)
+    WHERE status IN ('in_progress', 'verifying') AND auto_complete;
 -- projections:end
 
 -- Notifications ----------------------------------------------------------------------------------
@@ -254,7 +285,9 @@ CREATE TABLE IF NOT EXISTS component_changes (
 );
 
 -- One message owed to one subscriber: an update (kind 'update', keyed by the UpdatePosted event
--- and the subscriber), a component's change (kind 'component_update') or a confirmation mail. A repeated job finds the row settled and sends
+-- and the subscriber), a maintenance's notice (kind 'maintenance', keyed by its event and the
+-- subscriber), a component's change (kind 'component_update') or a confirmation mail. A
+-- repeated job finds the row settled and sends
 -- nothing; a job that died mid-send leaves the row leased until lease_until, then it is sent
 -- again under the same idempotency key.
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -264,10 +297,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
     status_page_id   uuid NOT NULL,
     subscriber_id    uuid NOT NULL REFERENCES subscribers (id),
     kind             text NOT NULL CONSTRAINT deliveries_kind_check
-        CHECK (kind IN ('update', 'confirmation', 'component_update')),
+        CHECK (kind IN ('update', 'confirmation', 'maintenance', 'component_update')),
     event_position   bigint,
     incident_id      uuid,
     update_id        uuid,
+    -- A maintenance's notice: the event at event_position says which (scheduled, reminder, ...).
+    maintenance_id   uuid,
     component_change_id uuid REFERENCES component_changes (id),
     status           text NOT NULL DEFAULT 'pending'
         CHECK (status IN ('pending', 'delivered', 'failed', 'dead', 'cancelled')),
@@ -297,6 +332,9 @@ CREATE INDEX IF NOT EXISTS deliveries_pending_by_subscriber
 CREATE INDEX IF NOT EXISTS deliveries_blocked ON deliveries (blocked_by) WHERE blocked_by IS NOT NULL;
 -- Forgetting an expired sign-up deletes its deliveries (0002_deliveries_by_subscriber).
 CREATE INDEX IF NOT EXISTS deliveries_by_subscriber ON deliveries (subscriber_id);
+-- Who was told of a maintenance: a cancellation tells them (and only them).
+CREATE INDEX IF NOT EXISTS deliveries_by_maintenance ON deliveries (maintenance_id)
+    WHERE maintenance_id IS NOT NULL;
 
 -- How far the dispatcher has read the log, in (transaction_id, position) order: it reads only
 -- events of transactions older than every running one, so none can still appear behind it.
@@ -339,11 +377,15 @@ DECLARE
     last_position bigint;
     redacted boolean;
 BEGIN
-    -- An incident's first events come before its projection row, and carry the organization.
+    -- A stream's first events come before its projection row, and carry the organization.
     FOR organization, last_position, redacted IN
-        SELECT coalesce(i.organization_id, (a.data ->> 'organization_id')::uuid), max(a.position),
-               bool_or(a.type = 'UpdateRedacted')
-        FROM appended a LEFT JOIN incidents i ON i.id = a.stream_id
+        SELECT coalesce(i.organization_id, m.organization_id,
+                        (a.data ->> 'organization_id')::uuid),
+               max(a.position),
+               bool_or(a.type IN ('UpdateRedacted', 'MaintenanceUpdateRedacted'))
+        FROM appended a
+        LEFT JOIN incidents i ON i.id = a.stream_id
+        LEFT JOIN maintenances m ON m.id = a.stream_id
         GROUP BY 1
     LOOP
         PERFORM pg_notify('herald_pages', concat(

@@ -35,6 +35,11 @@ from app.store.dispatch_log import (
     try_lock_dispatch,
 )
 from app.store.event_store import read_stream
+from app.store.maintenance_deliveries import (
+    NOTICES,
+    create_maintenance_deliveries,
+    maintenance_as_of,
+)
 from app.store.subscription_requests import forget_old_requests
 from workers.context import Context
 from workers.sweeper import enqueue_due
@@ -61,6 +66,8 @@ async def dispatch(conn: asyncpg.Connection, max_attempts: int) -> int:
                 await cancel_pending_of_update(conn, redacted.update_id)
             elif logged.type in MOVES_SPANS:
                 await record_changes_of(conn, logged, max_attempts)
+            elif logged.type in NOTICES:
+                await _tell_of_maintenance(conn, logged, max_attempts)
         if events:
             await save_checkpoint(conn, events[-1].checkpoint)
         return len(events)
@@ -84,6 +91,19 @@ async def _fan_out(conn: asyncpg.Connection, logged: LoggedEvent, max_attempts: 
         incident_id=incident.id,
         update_id=posted.update_id,
         component_ids=incident.component_ids,
+        recorded_at=logged.recorded_at,
+        max_attempts=max_attempts,
+    )
+
+
+async def _tell_of_maintenance(
+    conn: asyncpg.Connection, logged: LoggedEvent, max_attempts: int
+) -> None:
+    await create_maintenance_deliveries(
+        conn,
+        event_position=logged.position,
+        event_type=logged.type,
+        maintenance=await maintenance_as_of(conn, logged.stream_id, logged.position),
         recorded_at=logged.recorded_at,
         max_attempts=max_attempts,
     )

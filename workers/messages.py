@@ -13,6 +13,7 @@ from app.domain.public_page import PublicPage
 from app.present.labels import STATUS_LABELS
 from app.present.markdown import render_markdown
 from app.present.times import utc
+from app.store.maintenance_deliveries import MaintenanceNotice
 from app.store.notices import Notice
 from workers.links import CONFIRMATION_LIFETIME
 
@@ -132,5 +133,72 @@ def confirmation_email(
             Markup(escape(ignore)),
         ),
         subtype="html",
+    )
+    return message
+
+
+# What each notice of a maintenance says first, in the subject and at the top.
+MAINTENANCE_HEADLINES = {
+    "MaintenanceScheduled": "Scheduled maintenance",
+    "MaintenanceRescheduled": "Maintenance rescheduled",
+    "MaintenanceReminded": "Maintenance reminder",
+    "MaintenanceStarted": "Maintenance in progress",
+    "MaintenanceCompleted": "Maintenance completed",
+    "MaintenanceCancelled": "Maintenance cancelled",
+}
+
+
+def maintenance_email(
+    *,
+    notice: MaintenanceNotice,
+    view: PublicPage,
+    to: str,
+    mail_from: str,
+    message_id: str,
+    page_url: str,
+    manage_url: str,
+    unsubscribe_url: str,
+) -> EmailMessage:
+    """Subject: "[Page] Scheduled maintenance: Title"; the thread is the maintenance. It names
+    the window, the components and the description, so the page need not be opened."""
+    maintenance = notice.maintenance
+    headline = MAINTENANCE_HEADLINES[notice.kind]
+    message = new_message(
+        mail_from=mail_from,
+        to=to,
+        subject=f"[{view.page.name}] {headline}: {maintenance.title}",
+        message_id=message_id,
+    )
+    thread = f"<maintenance-{maintenance.id}@{_domain(mail_from)}>"
+    message["In-Reply-To"] = thread
+    message["References"] = thread
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    window = f"{utc(maintenance.scheduled_for)} to {utc(maintenance.scheduled_until)}"
+    names = [c.name for c in view.components if c.id in maintenance.component_ids]
+    affects = "Affects: " + ", ".join(names)
+    reason = f"You receive this because you subscribed to {view.page.name} status updates."
+    description = maintenance.description
+    message.set_content(
+        "\n\n".join(
+            [
+                f"{headline}: {maintenance.title}",
+                f"Window: {window}",
+                affects,
+                *([description] if description else []),
+                f"Status page: {page_url}",
+                f"-- \n{reason}\nManage or unsubscribe: {manage_url}",
+            ]
+        )
+        + "\n",
+        cte="quoted-printable",
+    )
+    footer = manage_footer(reason, manage_url)
+    link = Markup('<a href="{}">View the status page</a>').format(page_url)
+    paragraphs: list[Markup | str] = [f"Window: {window}", affects]
+    if description:
+        paragraphs.append(render_markdown(description))
+    message.add_alternative(
+        html_mail(f"{headline}: {maintenance.title}", [*paragraphs, link], footer), subtype="html"
     )
     return message

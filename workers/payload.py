@@ -11,9 +11,11 @@ from typing import Any
 
 import msgspec
 
+from app.domain.maintenance_page import PublicMaintenance
 from app.domain.public_page import PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
 from app.present.statuspage import components_json, incidents_json
+from app.present.statuspage_maintenances import maintenances_json
 from app.present.times import iso_ms
 
 
@@ -24,6 +26,14 @@ def encoded_incident(
     page_url: str,
 ) -> msgspec.Raw:
     [document] = incidents_json(view, [incident], page_url, components_json(view, history))
+    return msgspec.Raw(msgspec.json.encode(document))
+
+
+def encoded_maintenance(
+    view: PublicPage, maintenance: PublicMaintenance, page_url: str
+) -> msgspec.Raw:
+    """A maintenance as Statuspage's webhooks carry it: in `incident`, with its window."""
+    [document] = maintenances_json(view, [maintenance], page_url, components_json(view, {}))
     return msgspec.Raw(msgspec.json.encode(document))
 
 

@@ -17,6 +17,7 @@ from app.queues import JOB, QUEUE
 from workers.context import Context
 from workers.delivery.job import deliver
 from workers.housekeeping import expire_idempotency_keys, forget_unconfirmed_signups
+from workers.maintenance_clock import tick_maintenances
 
 # arq's default of 0.5 s between polls caps a worker at max_jobs jobs per half second; a short
 # delay costs one cheap ZRANGEBYSCORE per poll and lets a fan-out run as fast as jobs finish.
@@ -47,6 +48,9 @@ def worker_settings(settings: Settings, context: Context) -> dict[str, Any]:
             cron(expire_idempotency_keys, minute=17, keep_result=0),
             # Every quarter hour: an address goes soon after its last link stops working.
             cron(forget_unconfirmed_signups, minute={7, 22, 37, 52}, keep_result=0),
+            # Maintenances are reminded of, started and completed within 15 seconds of their
+            # time; what fell due while no worker ran, at the first tick after one starts.
+            cron(tick_maintenances, second={0, 15, 30, 45}, keep_result=0),
         ],
         "redis_settings": redis_settings(settings.redis_url),
         "queue_name": QUEUE,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -35,6 +36,7 @@ from app.api.text import refuse_control_in_path
 from app.api.v1.catalog import ComponentController, StatusPageController
 from app.api.v1.errors import EXCEPTION_HANDLERS
 from app.api.v1.incidents import IncidentController
+from app.api.v1.maintenances import MaintenanceController
 from app.api.v1.subscribers import notifications_router
 from app.config import Settings
 from app.store.page_changes import PageChanges
@@ -58,7 +60,13 @@ class Herald(Litestar):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings) -> Litestar:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, clock: Callable[[], datetime] = _utc_now) -> Litestar:
+    """`clock` tells the time of scheduled maintenances' commands: a test may drive it."""
+
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url, keeps_session_state=False)
@@ -95,6 +103,7 @@ def create_app(settings: Settings) -> Litestar:
             ComponentController,
             StatusPageController,
             IncidentController,
+            MaintenanceController,
             notifications_router(settings),
         ],
         guards=[require_scope],
@@ -122,7 +131,7 @@ def create_app(settings: Settings) -> Litestar:
             assets_router(),
         ],
         # Public answers are built from the configuration, never from the request's Host.
-        state=State({"public_base": settings.public_base}),
+        state=State({"public_base": settings.public_base, "clock": clock}),
         lifespan=[database],
         guards=[refuse_control_in_path],
         middleware=[

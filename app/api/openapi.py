@@ -28,6 +28,11 @@ from app.api.compat.uptimeio_errors import DOMAIN_ANSWERS as UPTIMEIO_ANSWERS
 from app.api.openapi_guide import HTTP_METHODS, annotate
 from app.api.public.subscriptions import SubscribeIn
 from app.api.v1.errors import DOMAIN_STATUS as V1_STATUS
+from app.api.v1.maintenance_schemas import (
+    EditMaintenanceIn,
+    PostMaintenanceUpdateIn,
+    ScheduleMaintenanceIn,
+)
 from app.api.v1.schemas import (
     CreateComponent,
     CreateIncident,
@@ -206,7 +211,48 @@ UPTIMEIO_EXAMPLE = {
     "status": "identified",
 }
 
+_MAINTENANCE = "/v1/maintenances/{maintenance_id}"
+
 OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("/v1/maintenances", "post"): Operation(
+        body=ScheduleMaintenanceIn,
+        example={
+            "title": "Database upgrade",
+            "description": "The primary database moves to new hardware; payments may pause.",
+            "componentIds": ["6ba7b810-9dad-11d1-80b4-00c04fd430c8"],
+            "scheduledFor": "2025-04-08T22:00:00Z",
+            "scheduledUntil": "2025-04-09T01:00:00Z",
+        },
+        errors=_merge(
+            {400: ("invalid_json",)},
+            _answers("v1", "unknown_component", *RULES_OF["ScheduleMaintenance"]),
+        ),
+    ),
+    (_MAINTENANCE, "patch"): Operation(
+        body=EditMaintenanceIn,
+        example={"scheduledUntil": "2025-04-09T02:00:00Z"},
+        errors=_answers("v1", *_INCIDENT_ERRORS, "unknown_component", *RULES_OF["EditMaintenance"]),
+    ),
+    (f"{_MAINTENANCE}/start", "post"): Operation(
+        errors=_answers("v1", *_INCIDENT_ERRORS, *RULES_OF["StartMaintenance"]),
+    ),
+    (f"{_MAINTENANCE}/complete", "post"): Operation(
+        errors=_answers("v1", *_INCIDENT_ERRORS, *RULES_OF["CompleteMaintenance"]),
+    ),
+    (f"{_MAINTENANCE}/cancel", "post"): Operation(
+        errors=_answers("v1", *_INCIDENT_ERRORS, *RULES_OF["CancelMaintenance"]),
+    ),
+    (f"{_MAINTENANCE}/updates", "post"): Operation(
+        body=PostMaintenanceUpdateIn,
+        example={"visibility": "public", "body": "The upgrade is done; we are checking it."},
+        errors=_merge(
+            {400: ("invalid_json",)},
+            _answers("v1", *_INCIDENT_ERRORS, *RULES_OF["PostMaintenanceUpdate"]),
+        ),
+    ),
+    (f"{_MAINTENANCE}/updates/{{update_id}}/redact", "post"): Operation(
+        errors=_answers("v1", *_INCIDENT_ERRORS, *RULES_OF["RedactMaintenanceUpdate"]),
+    ),
     ("/v1/incidents", "post"): Operation(
         body=CreateIncident,
         example={

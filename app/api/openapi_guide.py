@@ -41,6 +41,13 @@ HEADINGS: tuple[tuple[Tag, tuple[str, ...]], ...] = (
         ("/v1/incidents",),
     ),
     (
+        Tag(
+            name="Scheduled maintenance",
+            description="Announce planned work; the system starts and completes it on time.",
+        ),
+        ("/v1/maintenances",),
+    ),
+    (
         Tag(name="Subscribers", description="Webhook and email subscribers, and deliveries."),
         ("/v1/status-pages/{page_id}/subscribers", "/v1/status-pages/{page_id}/deliveries"),
     ),
@@ -105,6 +112,19 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("/v1/incidents/{incident_id}/updates", "get"): "List an incident's updates, internal too",
     ("/v1/incidents/{incident_id}/updates", "post"): "Post an update, public or internal",
     ("/v1/incidents/{incident_id}/updates/{update_id}/redact", "post"): "Redact an update",
+    ("/v1/maintenances", "get"): "List scheduled maintenances, newest first",
+    ("/v1/maintenances", "post"): "Schedule a maintenance",
+    ("/v1/maintenances/{maintenance_id}", "get"): "Get a scheduled maintenance",
+    ("/v1/maintenances/{maintenance_id}", "patch"): "Edit or reschedule a maintenance",
+    ("/v1/maintenances/{maintenance_id}/start", "post"): "Start a maintenance now",
+    ("/v1/maintenances/{maintenance_id}/complete", "post"): "Complete a maintenance now",
+    ("/v1/maintenances/{maintenance_id}/cancel", "post"): "Cancel a maintenance not yet started",
+    ("/v1/maintenances/{maintenance_id}/updates", "get"): "List a maintenance's updates",
+    ("/v1/maintenances/{maintenance_id}/updates", "post"): "Post an update on a maintenance",
+    (
+        "/v1/maintenances/{maintenance_id}/updates/{update_id}/redact",
+        "post",
+    ): "Redact a maintenance's update",
     ("/v1/status-pages/{page_id}/subscribers", "get"): "List a status page's subscribers",
     ("/v1/status-pages/{page_id}/subscribers", "post"): "Add a webhook or email subscriber",
     ("/v1/status-pages/{page_id}/subscribers/{subscriber_id}", "get"): "Get a subscriber",
@@ -126,6 +146,18 @@ SUMMARIES: dict[tuple[str, str], str] = {
     ("/status/{slug}/api/v2/components.json", "get"): "Statuspage components",
     ("/status/{slug}/api/v2/incidents.json", "get"): "Statuspage incidents",
     ("/status/{slug}/api/v2/incidents/unresolved.json", "get"): "Statuspage unresolved incidents",
+    (
+        "/status/{slug}/api/v2/scheduled-maintenances.json",
+        "get",
+    ): "Statuspage scheduled maintenances, the 50 latest",
+    (
+        "/status/{slug}/api/v2/scheduled-maintenances/upcoming.json",
+        "get",
+    ): "Statuspage maintenances not yet started",
+    (
+        "/status/{slug}/api/v2/scheduled-maintenances/active.json",
+        "get",
+    ): "Statuspage maintenances in progress",
     ("/status/{slug}/history.atom", "get"): "Incident history as an Atom feed",
     ("/status/{slug}/history.rss", "get"): "Incident history as an RSS feed",
     ("/status/{slug}/incidents/{incident_id}", "get"): "One incident's page (HTML)",

@@ -10,7 +10,11 @@ import msgspec
 
 from app.domain.values import ComponentState, Severity
 
-Indicator = Literal["none", "minor", "major", "critical"]
+# "maintenance": a maintenance is in progress on the page and nothing is worse.
+Indicator = Literal["none", "minor", "major", "critical", "maintenance"]
+# What a page shows of a component: its incidents' worst status, or under_maintenance while a
+# maintenance touching it is in progress and no open incident makes it worse.
+ShownState = ComponentState | Literal["under_maintenance"]
 
 INDICATOR_ORDER: tuple[Indicator, ...] = ("none", "minor", "major", "critical")
 COMPONENT_ORDER: tuple[ComponentState, ...] = (
@@ -19,6 +23,7 @@ COMPONENT_ORDER: tuple[ComponentState, ...] = (
     "partial_outage",
     "full_outage",
 )
+SHOWN_ORDER: tuple[ShownState, ...] = ("operational", "under_maintenance", *COMPONENT_ORDER[1:])
 _COMPONENT_INDICATOR: dict[ComponentState, Indicator] = dict(
     zip(COMPONENT_ORDER, INDICATOR_ORDER, strict=True)
 )
@@ -27,6 +32,7 @@ DESCRIPTIONS: dict[Indicator, str] = {
     "minor": "Minor Service Outage",
     "major": "Partial System Outage",
     "critical": "Major Service Outage",
+    "maintenance": "Service Under Maintenance",
 }
 
 
@@ -34,12 +40,12 @@ class PageStatus(msgspec.Struct, frozen=True, kw_only=True):
     indicator: Indicator
     description: str
     # Every component of the page, in the page's order, with its derived status.
-    components: tuple[tuple[UUID, ComponentState], ...]
+    components: tuple[tuple[UUID, ShownState], ...]
 
 
-def worst_component_state(states: Iterable[ComponentState]) -> ComponentState:
+def worst_component_state(states: Iterable[ShownState]) -> ShownState:
     """A component shows the worst status any open incident gives it; operational if none."""
-    return max(states, key=COMPONENT_ORDER.index, default="operational")
+    return max(states, key=SHOWN_ORDER.index, default="operational")
 
 
 def page_indicator(

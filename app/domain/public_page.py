@@ -9,9 +9,10 @@ from uuid import UUID
 import msgspec
 
 from app.domain.catalog import ComponentGroup, StatusPage
-from app.domain.page_status import PageStatus
+from app.domain.maintenance_page import PublicMaintenance
+from app.domain.page_status import PageStatus, ShownState
 from app.domain.timeline import TimelineEntry
-from app.domain.values import ComponentState, IncidentStatus, Severity
+from app.domain.values import IncidentStatus, Severity
 
 
 class PublicComponent(msgspec.Struct, frozen=True, kw_only=True):
@@ -19,7 +20,7 @@ class PublicComponent(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     description: str | None
     position: int  # 1-based, in the order the page lists components and groups (positions)
-    status: ComponentState
+    status: ShownState
     created_at: datetime
 
 
@@ -27,7 +28,7 @@ class PublicGroup(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     name: str
     position: int
-    status: ComponentState  # the worst of its members'
+    status: ShownState  # the worst of its members'
     components: tuple[PublicComponent, ...]
 
 
@@ -57,6 +58,8 @@ class PublicPage(msgspec.Struct, frozen=True, kw_only=True):
     status: PageStatus
     components: tuple[PublicComponent, ...]
     groups: tuple[PublicGroup, ...] = ()
+    # Not cancelled, and not completed before the uptime bars' first day; by window, soonest first.
+    maintenances: tuple[PublicMaintenance, ...] = ()
 
     def rows(self) -> list[PublicComponent | PublicGroup]:
         """What the page lists, in its order: a component on its own, or a group where its
@@ -70,6 +73,14 @@ class PublicPage(msgspec.Struct, frozen=True, kw_only=True):
             elif group.components[0].id == component.id:
                 rows.append(group)
         return rows
+
+    @property
+    def upcoming(self) -> list[PublicMaintenance]:
+        return [m for m in self.maintenances if m.maintenance.status == "scheduled"]
+
+    @property
+    def in_progress(self) -> list[PublicMaintenance]:
+        return [m for m in self.maintenances if m.in_progress]
 
 
 def positions(component_ids: Iterable[UUID], groups: Iterable[ComponentGroup]) -> dict[UUID, int]:

@@ -24,7 +24,8 @@ from app.domain.events import (
     UpdatePosted,
     UpdateRedacted,
 )
-from app.domain.values import ComponentState, ComponentStatus, IncidentStatus
+from app.domain.page_status import ShownState
+from app.domain.values import ComponentStatus, IncidentStatus
 
 
 class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,10 +40,11 @@ class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ComponentInterval(msgspec.Struct, frozen=True, kw_only=True):
-    """A span during which an incident gave a component a non-operational status."""
+    """A span during which an incident gave a component a non-operational status, or a
+    maintenance kept it under maintenance."""
 
     component_id: UUID
-    status: ComponentState
+    status: ShownState
     started_at: datetime
     ended_at: datetime | None  # None while it lasts
 

@@ -11,12 +11,11 @@ from uuid import UUID
 
 import msgspec
 
-from app.domain.page_status import COMPONENT_ORDER
+from app.domain.page_status import SHOWN_ORDER, ShownState
 from app.domain.public_page import PublicPage
 from app.domain.timeline import ComponentInterval
-from app.domain.values import ComponentState
 
-DayMinutes = dict[ComponentState, int]
+DayMinutes = dict[ShownState, int]
 
 # The share of its time a status takes from uptime, as Atlassian Statuspage counts it: a full
 # outage all of it, a partial outage 30%. Any status not named here (degraded performance,
@@ -63,9 +62,10 @@ def _midnight(day: date) -> datetime:
 
 def _daily_seconds(
     intervals: Iterable[ComponentInterval], now: datetime, days: int
-) -> tuple[date, dict[date, dict[ComponentState, float]]]:
+) -> tuple[date, dict[date, dict[ShownState, float]]]:
     """The window's first day, and the seconds each of its days spent in each non-operational
-    status; where spans overlap, the worst status counts."""
+    status; where spans overlap, the worst status counts. A maintenance counts as
+    under_maintenance, below any outage and never as one."""
     today = now.astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
     window_start = _midnight(first)
@@ -78,18 +78,18 @@ def _daily_seconds(
     cuts = {start for start, _, _ in spans} | {end for _, end, _ in spans}
     cuts |= {window_start + n * DAY for n in range(days + 1)}
     moments = sorted(cut for cut in cuts if window_start <= cut <= now)
-    seconds: dict[date, dict[ComponentState, float]] = {}
+    seconds: dict[date, dict[ShownState, float]] = {}
     for begin, end in pairwise(moments):
         active = [status for start, stop, status in spans if start <= begin and stop >= end]
         if not active:
             continue
-        worst = max(active, key=COMPONENT_ORDER.index)
+        worst = max(active, key=SHOWN_ORDER.index)
         day = seconds.setdefault(begin.astimezone(UTC).date(), {})
         day[worst] = day.get(worst, 0.0) + (end - begin).total_seconds()
     return first, seconds
 
 
-def _minutes(seconds: Mapping[ComponentState, float]) -> DayMinutes:
+def _minutes(seconds: Mapping[ShownState, float]) -> DayMinutes:
     """Rounded, but at least one, so that even a short blip shows."""
     return {status: max(1, round(total / 60)) for status, total in seconds.items()}
 

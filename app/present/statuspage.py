@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from app.domain.page_status import ShownState
 from app.domain.public_page import (
     PublicComponent,
     PublicEntry,
@@ -23,8 +24,9 @@ from app.present.labels import REDACTED_NOTICE, STATUS_LABELS
 from app.present.times import iso_ms
 
 # Statuspage has no "full_outage": its worst component status is "major_outage".
-COMPONENT_STATUS: dict[ComponentState, str] = {
+COMPONENT_STATUS: dict[ShownState, str] = {
     "operational": "operational",
+    "under_maintenance": "under_maintenance",
     "degraded_performance": "degraded_performance",
     "partial_outage": "partial_outage",
     "full_outage": "major_outage",

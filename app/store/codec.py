@@ -5,23 +5,27 @@ from __future__ import annotations
 import msgspec
 
 from app.domain.events import Event
+from app.domain.maintenance_events import MaintenanceEvent
 from app.domain.values import ComponentStatus
 
+# Every type the log holds: an incident's events and a maintenance's, told apart by their tag.
+StoredEvent = Event | MaintenanceEvent
+
 _encoder = msgspec.json.Encoder()
-_event_decoder = msgspec.json.Decoder(Event)
+_event_decoder = msgspec.json.Decoder(StoredEvent)
 _component_statuses_decoder = msgspec.json.Decoder(tuple[ComponentStatus, ...])
 
 
-def event_type(event: Event) -> str:
+def event_type(event: StoredEvent) -> str:
     return type(event).__name__
 
 
-def encode_event(event: Event) -> str:
+def encode_event(event: StoredEvent) -> str:
     # asyncpg takes jsonb parameters as text.
     return _encoder.encode(event).decode()
 
 
-def decode_event(data: str) -> Event:
+def decode_event(data: str) -> StoredEvent:
     return _event_decoder.decode(data)
 
 

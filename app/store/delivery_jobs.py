@@ -140,6 +140,7 @@ async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> 
         "           (SELECT 1 FROM update_bodies b WHERE b.update_id = x.update_id))"
         "       OR (x.kind = 'confirmation' AND s.confirmed_at IS NOT NULL)"
         "       OR (x.kind = 'update' AND NOT s.notify_incidents)"
+        "       OR (x.kind = 'maintenance' AND NOT s.notify_maintenances)"
         "       OR (x.kind = 'component_update' AND NOT s.notify_component_changes) AS moot,"
         "       CASE WHEN x.kind <> 'confirmation' THEN"
         "           (SELECT o.id FROM deliveries o WHERE o.subscriber_id = x.subscriber_id"

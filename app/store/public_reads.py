@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from app.domain.catalog import StatusPage
+from app.domain.maintenance_page import with_maintenance
 from app.domain.page_status import worst_component_state
 from app.domain.public_page import (
     PublicComponent,
@@ -22,6 +23,7 @@ from app.domain.timeline import ComponentInterval, TimelineEntry
 from app.domain.uptime import IncidentSpan
 from app.store.catalog import page_from_row
 from app.store.page_status import page_status
+from app.store.public_maintenances import page_maintenances
 
 _timeline_decoder = msgspec.json.Decoder(list[TimelineEntry])
 
@@ -82,11 +84,19 @@ _INCIDENT_CHANGE = (
     + "WHERE i.id = $3 AND i.organization_id = $1 AND i.published_at IS NOT NULL"
     " AND i.component_ids && $2::uuid[]"
 )
+_MAINTENANCES_CHANGE = (
+    "SELECT max(updated_at) FROM maintenances WHERE organization_id = $1"
+    " AND component_ids && $2::uuid[]"
+)
 
 
 async def last_change(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> datetime:
-    """When anything the page shows last changed: the page itself or one of its incidents."""
-    latest = page.updated_at
+    """When anything the page shows last changed: the page itself, one of its incidents or one
+    of its maintenances."""
+    maintenances = await conn.fetchval(
+        _MAINTENANCES_CHANGE, page.organization_id, list(page.component_ids)
+    )
+    latest = max(page.updated_at, maintenances or page.updated_at)
     after: tuple[datetime | None, UUID | None] = (None, None)
     while True:
         rows = await conn.fetch(
@@ -112,7 +122,10 @@ async def incident_change(
 
 
 async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: StatusPage) -> PublicPage:
-    status = await page_status(conn, page.organization_id, page.component_ids)
+    maintenances = await page_maintenances(conn, page)
+    status = with_maintenance(
+        await page_status(conn, page.organization_id, page.component_ids), maintenances
+    )
     rows = await conn.fetch(
         "SELECT id, name, description, created_at FROM components"
         " WHERE organization_id = $1 AND id = ANY($2::uuid[])",
@@ -143,7 +156,13 @@ async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: Status
         )
         for group in page.groups
     )
-    return PublicPage(page=page, status=status, components=components, groups=groups)
+    return PublicPage(
+        page=page,
+        status=status,
+        components=components,
+        groups=groups,
+        maintenances=maintenances,
+    )
 
 
 _INCIDENT_COLUMNS = (

@@ -18,12 +18,13 @@ from uuid import UUID
 
 import asyncpg
 
-from app.domain.incident import fold
 from app.store.codec import decode_event
+from app.store.maintenances import MaintenanceRow
 from app.store.migrate import SCHEMA_PATH
 from app.store.page_changes import CHANNEL as PAGES_CHANNEL
 from app.store.page_changes import REBUILT
-from app.store.projections import Rows, copy_projected, rows_for
+from app.store.projections import Rows
+from app.store.stream_rows import copy_streams, project_stream
 
 SHADOW = "herald_rebuild"
 BEGIN, END = "-- projections:begin", "-- projections:end"
@@ -94,11 +95,8 @@ async def _streams(
         yield list(whole.values())
 
 
-def _project(stream: list[asyncpg.Record]) -> Rows:
-    events = [decode_event(row["data"]) for row in stream]
-    incident = fold(events)
-    assert incident is not None
-    return rows_for(incident, stream[-1]["version"], events, events)
+def _project(stream: list[asyncpg.Record]) -> Rows | MaintenanceRow:
+    return project_stream([decode_event(row["data"]) for row in stream], stream[-1]["version"])
 
 
 async def _replay(
@@ -107,7 +105,7 @@ async def _replay(
     streams: Sequence[UUID] | None = None,
     on_page: Callable[[int], None] = lambda events: None,
 ) -> None:
-    projected: list[Rows] = []
+    projected: list[Rows | MaintenanceRow] = []
     held = 0
     pages = _pages(conn, page) if streams is None else _streams(conn, page, streams)
     async for whole in pages:
@@ -115,11 +113,11 @@ async def _replay(
             projected.append(_project(stream))
             held += len(stream)
         if held >= WRITE_AT_ONCE:
-            await copy_projected(conn, projected)
+            await copy_streams(conn, projected)
             projected, held = [], 0
         on_page(sum(len(stream) for stream in whole))
     if projected:
-        await copy_projected(conn, projected)
+        await copy_streams(conn, projected)
 
 
 async def _moved_since(conn: asyncpg.Connection, snapshot: str) -> list[UUID]:
@@ -212,14 +210,17 @@ async def rebuild_projections(
         snapshot = await _catch_up(conn, snapshot, batch_size)
         async with conn.transaction():
             # Waits for appends in flight and holds new ones until the swap commits; the
-            # incidents first, as a command locks its incident's row before it appends.
+            # streams' rows first, as a command locks its stream's row before it appends.
             await conn.execute(
-                "LOCK TABLE public.incidents IN EXCLUSIVE MODE;"
+                "LOCK TABLE public.incidents, public.maintenances IN EXCLUSIVE MODE;"
                 " LOCK TABLE public.events IN SHARE MODE"
             )
             await _catch_up(conn, snapshot, batch_size)
             # Versions count from 1 without gaps: their sum is the events replayed.
-            total = await conn.fetchval(f"SELECT coalesce(sum(version), 0) FROM {SHADOW}.incidents")
+            total = await conn.fetchval(
+                f"SELECT (SELECT coalesce(sum(version), 0) FROM {SHADOW}.incidents)"
+                f" + (SELECT coalesce(sum(version), 0) FROM {SHADOW}.maintenances)"
+            )
             await _swap(conn)
             await conn.execute("SELECT pg_notify($1, $2)", PAGES_CHANNEL, REBUILT)
         on_progress(total, total)

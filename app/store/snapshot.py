@@ -37,12 +37,12 @@ class Loaded(msgspec.Struct, frozen=True, kw_only=True):
 _encoder = msgspec.json.Encoder(order="deterministic")
 _decoder = msgspec.json.Decoder(Snapshot)
 
-# The first scalar subquery locks the incident's row; when it waits for another writer,
-# PostgreSQL reads the row again as that writer committed it. The stream's last version tells a
-# snapshot left behind by a writer that skipped the lock (an index probe, whatever the length).
-# Catalog facts ride along when asked for.
-_LOAD = (
-    "SELECT (SELECT coalesce(snapshot::text, '') FROM incidents WHERE id = $1 {lock})"
+# The first scalar subquery locks the stream's row (an incident's, or a maintenance's); when
+# it waits for another writer, PostgreSQL reads the row again as that writer committed it. The
+# stream's last version tells a snapshot left behind by a writer that skipped the lock (an index
+# probe, whatever the length). Catalog facts ride along when asked for.
+LOAD = (
+    "SELECT (SELECT coalesce(snapshot::text, '') FROM {table} WHERE id = $1 {lock})"
     " AS snapshot,"
     " (SELECT max(version) FROM events WHERE stream_id = $1) AS version,"
     " CASE WHEN $3 THEN ARRAY(SELECT DISTINCT unnest(component_ids) FROM status_pages"
@@ -50,7 +50,8 @@ _LOAD = (
     " CASE WHEN cardinality($4::uuid[]) > 0 THEN ARRAY(SELECT id FROM components"
     "  WHERE organization_id = $2 AND id = ANY($4::uuid[])) END AS known"
 )
-_LOAD_LOCKED, _LOAD_UNLOCKED = _LOAD.format(lock="FOR UPDATE"), _LOAD.format(lock="")
+_LOAD_LOCKED = LOAD.format(table="incidents", lock="FOR UPDATE")
+_LOAD_UNLOCKED = LOAD.format(table="incidents", lock="")
 
 
 def encode_snapshot(snapshot: Snapshot) -> str:

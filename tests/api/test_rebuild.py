@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -13,8 +14,54 @@ from testkit.databases import projection_rows
 from tests.api.conftest import Org, open_incident
 
 
+async def build_maintenances(client: AsyncTestClient, org: Org) -> None:
+    """Maintenances with every event type of theirs."""
+    starts = datetime.now(UTC) + timedelta(hours=1)
+    for n in range(3):
+        created = await client.post(
+            "/v1/maintenances",
+            json={
+                "title": f"Upgrade {n}",
+                "componentIds": [org.payments, org.search],
+                "scheduledFor": starts.isoformat(),
+                "scheduledUntil": (starts + timedelta(hours=1)).isoformat(),
+            },
+            headers=org.headers,
+        )
+        url = f"/v1/maintenances/{created.json()['data']['id']}"
+        await client.patch(
+            url,
+            json={"description": "More work", "scheduledFor": starts.isoformat()},
+            headers=org.headers,
+        )
+        await client.patch(
+            url,
+            json={"scheduledUntil": (starts + timedelta(hours=2)).isoformat()},
+            headers=org.headers,
+        )
+        if n == 0:
+            await client.post(f"{url}/cancel", headers=org.headers)
+            continue
+        posted = await client.post(
+            f"{url}/updates",
+            json={"visibility": "public", "body": "Started", "statusChange": "in_progress"},
+            headers=org.headers,
+        )
+        await client.post(
+            f"{url}/updates",
+            json={"visibility": "internal", "body": "note", "statusChange": "verifying"},
+            headers=org.headers,
+        )
+        await client.post(
+            f"{url}/updates/{posted.json()['data']['id']}/redact", headers=org.headers
+        )
+        if n == 2:
+            await client.post(f"{url}/complete", headers=org.headers)
+
+
 async def build_history(client: AsyncTestClient, org: Org) -> None:
-    """Several incidents with every event type."""
+    """Several incidents and maintenances with every event type."""
+    await build_maintenances(client, org)
     for n in range(3):
         incident = await open_incident(client, org, components=[org.payments, org.search])
         url = f"/v1/incidents/{incident['id']}"

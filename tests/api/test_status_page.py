@@ -27,6 +27,9 @@ SURFACES = [
     "/status/acme/api/v2/components.json",
     "/status/acme/api/v2/incidents.json",
     "/status/acme/api/v2/incidents/unresolved.json",
+    "/status/acme/api/v2/scheduled-maintenances.json",
+    "/status/acme/api/v2/scheduled-maintenances/upcoming.json",
+    "/status/acme/api/v2/scheduled-maintenances/active.json",
     "/status/acme/history.atom",
     "/status/acme/history.rss",
 ]
@@ -55,7 +58,7 @@ async def test_public_update_shows_everywhere_internal_and_redacted_text_nowhere
         assert response.status_code == 200, path
         assert "db password" not in response.text, path
         assert "4111" not in response.text, path
-        if path.endswith(".json") and "status.json" not in path and "components" not in path:
+        if "incidents" in path or path.endswith("summary.json"):
             assert "elevated errors" in response.text, path
 
     html = (await client.get("/status/acme")).text

@@ -2,40 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from app.domain.commands import Command
-from app.domain.decide import decide
+from app.domain import decide as incident_decider
+from app.domain import incident, maintenance, maintenance_decide
 from app.domain.errors import DomainError, FieldPath
-from app.domain.events import Event
-from app.domain.incident import State, fold
 
 _ANY_FIELD = object()
 
 
-def given(*events: Event) -> Given:
-    return Given(events)
+@dataclass(frozen=True)
+class Decider:
+    decide: Callable[[Any, Any], list[Any]]
+    fold: Callable[[Any], Any]
+
+
+INCIDENT = Decider(incident_decider.decide, incident.fold)
+MAINTENANCE = Decider(maintenance_decide.decide, maintenance.fold)
+
+
+def given(*events: Any) -> Given:
+    """An incident's stream."""
+    return Given(events, INCIDENT)
+
+
+def given_maintenance(*events: Any) -> Given:
+    return Given(events, MAINTENANCE)
 
 
 @dataclass(frozen=True)
 class Given:
-    events: tuple[Event, ...]
+    events: tuple[Any, ...]
+    decider: Decider
 
-    def when(self, command: Command) -> When:
-        return When(fold(self.events), command)
+    def when(self, command: Any) -> When:
+        return When(self.decider.fold(self.events), command, self.decider)
 
 
 @dataclass(frozen=True)
 class When:
-    state: State
-    command: Command
+    state: Any
+    command: Any
+    decider: Decider
 
-    def decided(self) -> list[Event]:
-        return decide(self.command, self.state)
+    def decided(self) -> list[Any]:
+        return self.decider.decide(self.command, self.state)
 
-    def then(self, *expected: Event) -> list[Event]:
+    def then(self, *expected: Any) -> list[Any]:
         actual = self.decided()
         # Helper modules are not assert-rewritten by pytest, so spell the difference out.
         assert actual == list(expected), f"\ndecided:  {actual!r}\nexpected: {list(expected)!r}"

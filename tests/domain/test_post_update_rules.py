@@ -6,6 +6,7 @@ import pytest
 
 from app.domain.decide import decide
 from app.domain.errors import DomainError
+from app.domain.incident import fold
 
 from .examples import (
     API,
@@ -21,7 +22,7 @@ from .examples import (
     resolved_history,
     update_posted,
 )
-from .spec import fold, given
+from .spec import given
 
 IDENTIFIED = [opened(), *moved(UPDATE_1, 5, "investigating", "identified")]
 BLANK_BODIES = [None, "", "  \n\t"]

@@ -34,14 +34,15 @@ from app.domain.public_page import PublicPage
 from app.store.catalog import get_status_page
 from app.store.component_changes import changes_of_deliveries
 from app.store.delivery_jobs import Claimed, Settled, claim, settle, unredacted
+from app.store.maintenance_deliveries import load_maintenance_notices
 from app.store.notices import Notice, load_notice
 from app.store.public_reads import component_history, load_public_page
 from workers.component_messages import component_email, component_webhook, shown_component
 from workers.context import Context
 from workers.delivery.email import send_mails
 from workers.delivery.webhook import post_webhook
-from workers.messages import confirmation_email, update_email
-from workers.payload import encoded_incident, webhook_body
+from workers.messages import confirmation_email, maintenance_email, update_email
+from workers.payload import encoded_incident, encoded_maintenance, webhook_body
 
 
 async def deliver(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
@@ -87,6 +88,7 @@ class _Run:
             self.attempted += len(claimed)
             await self._confirm([row for row in claimed if row.kind == "confirmation"])
             await self._announce([row for row in claimed if row.kind == "component_update"])
+            await self._tell_of_maintenance([row for row in claimed if row.kind == "maintenance"])
             by_update: dict[UUID, list[Claimed]] = defaultdict(list)
             for row in claimed:
                 if row.update_id is not None:
@@ -261,6 +263,44 @@ class _Run:
             self.group.create_task(
                 self._post(row, self._update_body(row, page, views[page.id], incidents[page.id]))
             )
+
+    async def _tell_of_maintenance(self, rows: list[Claimed]) -> None:
+        """Send each row its maintenance notice, reading each page's status once."""
+        if not rows:
+            return
+        notices = await load_maintenance_notices(self.conn, [row.id for row in rows])
+        pages = await _pages(self.conn, rows)
+        views = {
+            page_id: await load_public_page(self.conn, page) for page_id, page in pages.items()
+        }
+        links = self.context.links
+        mails = [
+            (
+                row.id,
+                maintenance_email(
+                    notice=notices[row.id],
+                    view=views[row.status_page_id],
+                    to=row.target,
+                    mail_from=self.context.settings.mail_from,
+                    message_id=row.idempotency_key,
+                    page_url=links.page(pages[row.status_page_id]),
+                    manage_url=links.manage(pages[row.status_page_id], row.subscriber_id),
+                    unsubscribe_url=links.unsubscribe(pages[row.status_page_id], row.subscriber_id),
+                ),
+            )
+            for row in rows
+            if row.channel == "email"
+        ]
+        if mails:
+            self.group.create_task(self._mail(rows, mails))
+        for row in rows:
+            if row.channel == "webhook":
+                page, view = pages[row.status_page_id], views[row.status_page_id]
+                notice = notices[row.id].on_page(page)
+                document = encoded_maintenance(view, notice, links.page(page))
+                self.group.create_task(
+                    self._post(row, self._update_body(row, page, view, document))
+                )
 
     def _update_body(
         self, row: Claimed, page: StatusPage, view: PublicPage, incident: msgspec.Raw

@@ -25,6 +25,9 @@ SURFACES = (
     "/api/v2/components.json",
     "/api/v2/incidents.json",
     "/api/v2/incidents/unresolved.json",
+    "/api/v2/scheduled-maintenances.json",
+    "/api/v2/scheduled-maintenances/upcoming.json",
+    "/api/v2/scheduled-maintenances/active.json",
     "/history.atom",
     "/history.rss",
     # This month's history; an incident's own page and earlier months go by the prefix.

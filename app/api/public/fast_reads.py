@@ -38,6 +38,9 @@ SURFACES: dict[str, tuple[str, str, bool]] = {
     "/api/v2/components.json": ("components", "application/json", True),
     "/api/v2/incidents.json": ("incidents", "application/json", True),
     "/api/v2/incidents/unresolved.json": ("unresolved", "application/json", True),
+    "/api/v2/scheduled-maintenances.json": ("maintenances", "application/json", True),
+    "/api/v2/scheduled-maintenances/upcoming.json": ("upcoming", "application/json", True),
+    "/api/v2/scheduled-maintenances/active.json": ("active", "application/json", True),
     "/history.atom": ("atom", ATOM, True),
     "/history.rss": ("rss", RSS, True),
 }

@@ -17,7 +17,7 @@ from app.present.statuspage import incident_url
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _xml_text(text: str) -> str:
+def xml_text(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
@@ -49,7 +49,7 @@ def history_feed(
     form feed readers already hold), else the page's and the incidents' UUIDs as URNs.
     Each entry's author is the page: incidents are the organization's word, not a person's.
     """
-    name = _xml_text(view.page.name)
+    name = xml_text(view.page.name)
     feed = FeedGenerator()
     feed.id(page_url if absolute else f"urn:uuid:{view.page.id}")
     feed.title(f"{name} Status - Incident History")
@@ -64,11 +64,11 @@ def history_feed(
         entry = feed.add_entry(order="append")
         link = incident_url(page_url, incident)
         entry.id(link if absolute else f"urn:uuid:{incident.id}")
-        entry.title(_xml_text(incident.title))
+        entry.title(xml_text(incident.title))
         entry.author(name=name)
         entry.link(href=link)
         entry.published(incident.published_at)
         entry.updated(incident.updated_at)
         # Sets the Atom content and, for RSS, the item's description.
-        entry.content(_xml_text(_entry_html(incident)), type="html")
+        entry.content(xml_text(_entry_html(incident)), type="html")
     return feed

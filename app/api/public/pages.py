@@ -22,8 +22,10 @@ from litestar.params import FromPath
 from app.api.errors import NotFound
 from app.api.public.conditional import http_date, last_modified, not_modified
 from app.api.public.feeds import history_feed
+from app.api.public.maintenance_feed import add_maintenances
 from app.api.public.page_cache import PageCache
 from app.domain.catalog import StatusPage
+from app.domain.maintenance_page import PublicMaintenance, maintenance_intervals
 from app.domain.public_page import PublicPage
 from app.domain.uptime import page_uptime
 from app.present.statuspage import (
@@ -33,6 +35,7 @@ from app.present.statuspage import (
     page_json,
     status_json,
 )
+from app.present.statuspage_maintenances import maintenances_json
 from app.store.public_reads import (
     component_history,
     incident_change,
@@ -187,10 +190,40 @@ async def build_summary(snapshot: Snapshot) -> bytes:
             "page": page_json(view, snapshot.url, snapshot.changed),
             "components": components,
             "incidents": incidents_json(view, incidents, snapshot.url, components),
-            "scheduled_maintenances": [],
+            "scheduled_maintenances": maintenances_json(
+                view, [*view.in_progress, *view.upcoming], snapshot.url, components
+            ),
             "status": status_json(view),
         }
     )
+
+
+MaintenanceChoice = Callable[[PublicPage], list[PublicMaintenance]]
+
+
+def _maintenances(choose: MaintenanceChoice) -> Build:
+    async def build(snapshot: Snapshot) -> bytes:
+        view = await _view(snapshot)
+        components = await _components(snapshot, view)
+        chosen = maintenances_json(view, choose(view), snapshot.url, components)
+        return _json(
+            {
+                "page": page_json(view, snapshot.url, snapshot.changed),
+                "scheduled_maintenances": chosen,
+            }
+        )
+
+    return build
+
+
+# Statuspage's three lists: the 50 latest of any status, those not started, those under way.
+build_maintenances = _maintenances(
+    lambda view: sorted(view.maintenances, key=lambda m: m.maintenance.scheduled_for, reverse=True)[
+        :50
+    ]
+)
+build_upcoming = _maintenances(lambda view: view.upcoming)
+build_active = _maintenances(lambda view: view.in_progress)
 
 
 async def build_status(snapshot: Snapshot) -> bytes:
@@ -219,9 +252,11 @@ async def build_unresolved(snapshot: Snapshot) -> bytes:
 async def _feed(snapshot: Snapshot, address: str) -> FeedGenerator:
     view = await _view(snapshot)
     incidents = await page_incidents(snapshot.request.app.state.pool, snapshot.page)
-    return history_feed(
+    feed = history_feed(
         view, incidents, snapshot.url, f"{snapshot.url}{address}", absolute=bool(snapshot.base)
     )
+    add_maintenances(feed, view, snapshot.url, absolute=bool(snapshot.base))
+    return feed
 
 
 async def build_atom(snapshot: Snapshot) -> bytes:
@@ -239,7 +274,10 @@ async def build_html(snapshot: Snapshot) -> bytes:
         pool, snapshot.page, resolved_since=snapshot.now - RECENTLY_RESOLVED
     )
     since = snapshot.now - timedelta(days=UPTIME_DAYS)
-    history = await component_history(pool, snapshot.page, since)
+    history = {
+        component_id: [*intervals, *maintenance_intervals(view.maintenances, component_id)]
+        for component_id, intervals in (await component_history(pool, snapshot.page, since)).items()
+    }
     spans = await incident_spans(pool, snapshot.page, since)
     template = snapshot.request.app.template_engine.get_template("status_page.html.jinja")
     html = template.render(
@@ -332,6 +370,18 @@ class StatusPageSurfaces(Controller):
     @get("/api/v2/incidents/unresolved.json")
     async def unresolved(self, request: Request, slug: FromPath[str]) -> Response:
         return await _serve(request, slug, "unresolved", "application/json", build_unresolved)
+
+    @get("/api/v2/scheduled-maintenances.json")
+    async def maintenances(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "maintenances", "application/json", build_maintenances)
+
+    @get("/api/v2/scheduled-maintenances/upcoming.json")
+    async def upcoming(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "upcoming", "application/json", build_upcoming)
+
+    @get("/api/v2/scheduled-maintenances/active.json")
+    async def active(self, request: Request, slug: FromPath[str]) -> Response:
+        return await _serve(request, slug, "active", "application/json", build_active)
 
     @get("/history.atom", media_type=ATOM)
     async def atom(self, request: Request, slug: FromPath[str]) -> Response:

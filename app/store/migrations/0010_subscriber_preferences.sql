@@ -23,7 +23,7 @@ ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS component_change_id uuid
     REFERENCES component_changes (id);
 ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_kind_check;
 ALTER TABLE deliveries ADD CONSTRAINT deliveries_kind_check
-    CHECK (kind IN ('update', 'confirmation', 'component_update'));
+    CHECK (kind IN ('update', 'confirmation', 'maintenance', 'component_update'));
 ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_component_change_check;
 ALTER TABLE deliveries ADD CONSTRAINT deliveries_component_change_check
     CHECK ((kind = 'component_update') = (component_change_id IS NOT NULL));
