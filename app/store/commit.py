@@ -43,7 +43,6 @@ _TYPES = {
     "version": "integer",
     "component_statuses": "jsonb",
     "public_component_statuses": "jsonb",
-    "public_timeline": "jsonb",
     "snapshot": "jsonb",
 }
 _TIMES = {"posted_at", "redacted_at", "opened_at", "updated_at", "resolved_at", "published_at"}
@@ -78,20 +77,7 @@ def _statement() -> str:
     )
     erased = f"DELETE FROM update_bodies WHERE update_id = ANY({p('uuid[]')})"
     values = ", ".join(p(_type(c)) for c in INCIDENT_COLUMNS)
-    redacted = p("text[]")
-    # Entries already on the row stay; the tail's are appended, and a redaction marks its own.
-    timeline = (
-        f"CASE WHEN cardinality({redacted}) = 0 THEN incidents.public_timeline ELSE"
-        f" (SELECT coalesce(jsonb_agg(CASE WHEN e->>'update_id' = ANY({redacted})"
-        "   THEN jsonb_set(e, '{redacted}', 'true') ELSE e END ORDER BY n), '[]')"
-        "  FROM jsonb_array_elements(incidents.public_timeline) WITH ORDINALITY AS t(e, n))"
-        " END || excluded.public_timeline"
-    )
-    sets = ", ".join(
-        f"{c} = {timeline if c == 'public_timeline' else f'excluded.{c}'}"
-        for c in INCIDENT_COLUMNS
-        if c not in _INCIDENT_FIXED
-    )
+    sets = ", ".join(f"{c} = excluded.{c}" for c in INCIDENT_COLUMNS if c not in _INCIDENT_FIXED)
     incident = (
         f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) VALUES ({values})"
         f" ON CONFLICT (id) DO UPDATE SET {sets}"
@@ -169,7 +155,6 @@ async def commit(
             *_columns(bodies, 2),
             list(erased),
             *rows.incident,
-            rows.timeline_redactions,
             *_columns(rows.updates, len(UPDATE_COLUMNS)),
             *_columns(rows.redactions, 4),
             *_columns(rows.interval_ends, 2),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
 import pytest
 
-from app.domain.commands import Command
+from app.domain.commands import Command, RedactUpdate
 from app.domain.decide import decide
 from app.domain.errors import DomainError, FieldPath
 from app.domain.events import Event
-from app.domain.incident import State, fold
+from app.domain.incident import State, fold, update_standing
 
 _ANY_FIELD = object()
 
@@ -24,6 +25,10 @@ class Given:
     events: tuple[Event, ...]
 
     def when(self, command: Command) -> When:
+        if isinstance(command, RedactUpdate):
+            # The fact the shell looks up beside the state, taken from the given events.
+            standing = update_standing(self.events, command.update_id)
+            command = msgspec.structs.replace(command, standing=standing)
         return When(fold(self.events), command)
 
 
