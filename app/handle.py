@@ -20,6 +20,7 @@ from app.domain.values import UpdateStanding
 from app.store.catalog import refuse_unknown_components
 from app.store.commit import commit
 from app.store.event_store import ConcurrencyError, EventMetadata, RecordedEvent, read_stream
+from app.store.idempotency import Keyed, store_keyed
 from app.store.projections import rows_after
 from app.store.snapshot import Loaded, Snapshot, load
 
@@ -88,8 +89,12 @@ async def handle(
     command: Command,
     organization_id: UUID,
     metadata: EventMetadata,
+    *,
+    keyed: Keyed | None = None,
 ) -> Handled:
     """Run `command` for `organization_id`; raises DomainError and appends nothing on a rule.
+    With `keyed`, stores that outcome under its claimed key with the command's writes and lets
+    go of the key (raises KeyTaken, keeping nothing, if another outcome got there first).
 
     Outside a transaction it reads without a lock and writes in one statement that appends only
     after the version it read: two round trips, no BEGIN or COMMIT. Should another writer have
@@ -99,12 +104,12 @@ async def handle(
     this command to roll back.
     """
     if conn.is_in_transaction():
-        return await _run(conn, command, organization_id, metadata, lock=True)
+        return await _run(conn, command, organization_id, metadata, keyed, lock=True)
     try:
-        return await _run(conn, command, organization_id, metadata, lock=False)
+        return await _run(conn, command, organization_id, metadata, keyed, lock=False)
     except ConcurrencyError:
         async with conn.transaction():
-            return await _run(conn, command, organization_id, metadata, lock=True)
+            return await _run(conn, command, organization_id, metadata, keyed, lock=True)
 
 
 async def _run(
@@ -112,6 +117,7 @@ async def _run(
     command: Command,
     organization_id: UUID,
     metadata: EventMetadata,
+    keyed: Keyed | None,
     *,
     lock: bool,
 ) -> Handled:
@@ -130,6 +136,8 @@ async def _run(
     version = 0 if snapshot is None else snapshot.version
     if not events:
         assert state is not None
+        if keyed is not None:
+            await store_keyed(conn, keyed)
         return Handled(incident=state, version=version, recorded=[])
     bodies, erased = [], []
     for event in events:
@@ -151,5 +159,6 @@ async def _run(
         bodies=bodies,
         erased=erased,
         rows=rows,
+        keyed=keyed,
     )
     return Handled(incident=state, version=version + len(events), recorded=recorded)

@@ -7,12 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import msgspec
 from litestar import Request, Response
 
-from app.api.idempotency import write_once
-from app.api.run import run_command
+from app.api.run import run_once
 from app.domain.commands import PostUpdate
 from app.domain.values import ComponentStatus, IncidentStatus, Visibility
 from app.ids import new_id
@@ -46,20 +44,18 @@ async def post_update(request: Request, principal: Principal, parse: Parse, show
     a 404 before a malformed body is a 422.
     """
 
-    async def work(conn: asyncpg.Connection) -> UUID:
+    async def build() -> PostUpdate:
         wanted = await parse()
-        command = PostUpdate(
+        return PostUpdate(
             **msgspec.structs.asdict(wanted),
             update_id=new_id(),
             actor=principal.member,
             at=datetime.now(UTC),
         )
-        await run_command(conn, request, principal, command)
-        return command.update_id
 
     async def render(update_id: UUID) -> Any:
         update = await get_update(request.app.state.pool, principal.organization_id, update_id)
         assert update is not None, "the update was written"
         return await show(update)
 
-    return await write_once(request, principal, work, render, 201)
+    return await run_once(request, principal, build, render, 201)

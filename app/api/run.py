@@ -1,27 +1,121 @@
-"""Run one domain command as the calling member: every dialect's single way into app.handle."""
+"""Run one domain command as the calling member: every dialect's single way into app.handle.
+
+With an Idempotency-Key a command costs three round trips: the key's outcome looked up (or the
+key locked for this connection), the snapshot read, and the command's writes stored with its
+outcome in one statement that also lets go of the key. No BEGIN or COMMIT: the outcome's
+primary key, not the lock, is what keeps a command from running twice (app/store/idempotency.py).
+"""
 
 from __future__ import annotations
 
-import asyncpg
-from litestar import Request
+from collections.abc import Awaitable, Callable
+from uuid import UUID
 
-from app.api.idempotency import IDEMPOTENCY_HEADER
+import asyncpg
+from litestar import Request, Response
+
+from app.api.idempotency import (
+    IDEMPOTENCY_HEADER,
+    Render,
+    answer,
+    fingerprint_of,
+    idempotency_key,
+    in_flight,
+    refused,
+)
 from app.api.request_id import request_id_of
-from app.domain.commands import Command
+from app.domain.commands import Command, EditIncident, OpenIncident, PostUpdate, RedactUpdate
+from app.domain.errors import DomainError
 from app.handle import Handled, handle
 from app.store.api_keys import Principal
 from app.store.event_store import EventMetadata
+from app.store.idempotency import (
+    Keyed,
+    KeyTaken,
+    Outcome,
+    claim_key,
+    find_outcome,
+    release_key,
+    store_keyed,
+)
+
+Build = Callable[[], Awaitable[Command]]
 
 
 async def run_command(
-    conn: asyncpg.Connection, request: Request, principal: Principal, command: Command
+    conn: asyncpg.Connection,
+    request: Request,
+    principal: Principal,
+    command: Command,
+    *,
+    keyed: Keyed | None = None,
 ) -> Handled:
     metadata = EventMetadata(
         actor_id=principal.member.id,
         request_id=request_id_of(request.scope),
         idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
     )
-    handled = await handle(conn, command, principal.organization_id, metadata)
+    handled = await handle(conn, command, principal.organization_id, metadata, keyed=keyed)
     for item in handled.recorded:
         request.app.state.metrics.events.labels(type(item.event).__name__).inc()
     return handled
+
+
+def resource_of(command: Command) -> UUID:
+    """The id of what a command writes, as its answer shows it."""
+    match command:
+        case OpenIncident() | EditIncident():
+            return command.incident_id
+        case PostUpdate() | RedactUpdate():
+            return command.update_id
+
+
+async def run_once(
+    request: Request, principal: Principal, build: Build, render: Render, status_code: int
+) -> Response:
+    """Run the command `build()` makes at most once per Idempotency-Key, then answer with
+    `render(the id of what it wrote)`. `build` runs once the key is claimed, so an invalid body
+    stores nothing."""
+    key = idempotency_key(request)
+    pool: asyncpg.Pool = request.app.state.pool
+    if key is None:
+        command = await build()
+        async with pool.acquire() as conn:
+            await run_command(conn, request, principal, command)
+        return Response(await render(resource_of(command)), status_code=status_code)
+    fingerprint = await fingerprint_of(request)
+    organization_id = principal.organization_id
+    async with pool.acquire() as conn:
+        claim = await claim_key(conn, organization_id, key)
+        if claim.outcome is not None:
+            return await answer(claim.outcome, fingerprint, render, replayed=True)
+        if not claim.held:
+            raise in_flight()
+        try:
+            command = await build()
+            outcome = Outcome(
+                fingerprint=fingerprint, status=status_code, resource_id=resource_of(command)
+            )
+            try:
+                await run_command(
+                    conn,
+                    request,
+                    principal,
+                    command,
+                    keyed=Keyed(organization_id=organization_id, key=key, outcome=outcome),
+                )
+            except DomainError as error:
+                outcome = refused(fingerprint, error)
+                await store_keyed(
+                    conn, Keyed(organization_id=organization_id, key=key, outcome=outcome)
+                )
+        except KeyTaken:
+            # Stored between this request's look-up and its lock: answer as a retry would.
+            await release_key(conn, organization_id, key)
+            stored = await find_outcome(conn, organization_id, key)
+            assert stored is not None
+            return await answer(stored, fingerprint, render, replayed=True)
+        except BaseException:
+            await release_key(conn, organization_id, key)
+            raise
+    return await answer(outcome, fingerprint, render, replayed=False)

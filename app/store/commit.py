@@ -20,6 +20,7 @@ from app.store.event_store import (
     RecordedEvent,
     recorded_events,
 )
+from app.store.idempotency import Keyed, KeyTaken, keyed_values
 from app.store.projections import (
     INCIDENT_COLUMNS,
     INTERVAL_COLUMNS,
@@ -107,6 +108,16 @@ def _statement() -> str:
         " AND c.ended_at IS NULL"
     )
     intervals = insert_rows("component_intervals", INTERVAL_COLUMNS)
+    organization, key = p("uuid"), p("text")
+    # With an Idempotency-Key, its outcome; a live outcome stored meanwhile fails the statement.
+    keyed = (
+        "INSERT INTO idempotency_keys"
+        " (organization_id, key, fingerprint, status, resource_id, error)"
+        f" SELECT {organization}, {key}, {p('bytea')}, {p('integer')}, {p('uuid')}, {p('jsonb')}"
+        f" WHERE {key} IS NOT NULL"
+    )
+    lock = p("text")
+    released = f"SELECT pg_advisory_unlock(hashtextextended({lock}, 1)) WHERE {lock} IS NOT NULL"
     # The incident's row comes first: PostgreSQL locks a statement's tables in the order it
     # reads them, and incidents before events is the order every writer and a rebuild's swap
     # take them in, so none waits on another both ways.
@@ -119,12 +130,18 @@ def _statement() -> str:
         "redactions": redactions,
         "ends": ends,
         "intervals": intervals,
+        "keyed": keyed,
+        "released": released,
     }
     ctes = ", ".join(f"{name} AS ({sql})" for name, sql in parts.items())
-    return f"WITH {ctes} SELECT position, version, recorded_at FROM appended ORDER BY version"
+    return (
+        f"WITH {ctes} SELECT position, version, recorded_at FROM appended"
+        " LEFT JOIN released ON true ORDER BY version"
+    )
 
 
 _COMMIT = _statement()
+_UNKEYED = (None,) * 6
 
 
 def _columns(rows: Sequence[tuple], width: int) -> list[list]:
@@ -141,9 +158,10 @@ async def commit(
     bodies: Sequence[tuple[UUID, str]],
     erased: Sequence[UUID],
     rows: Rows,
+    keyed: Keyed | None,
 ) -> list[RecordedEvent]:
-    """Append `events` after `expected_version` with their bodies and `rows`, in one round trip
-    inside the caller's transaction."""
+    """Append `events` after `expected_version` with their bodies and `rows`, and store the
+    outcome `keyed` and let go of its key, in one round trip inside the caller's transaction."""
     try:
         recorded = await conn.fetch(
             _COMMIT,
@@ -159,8 +177,12 @@ async def commit(
             *_columns(rows.redactions, 4),
             *_columns(rows.interval_ends, 2),
             *_columns(rows.intervals, len(INTERVAL_COLUMNS)),
+            *(_UNKEYED if keyed is None else keyed_values(keyed)),
+            None if keyed is None else keyed.lock,
         )
     except asyncpg.UniqueViolationError as error:
+        if error.table_name == "idempotency_keys":
+            raise KeyTaken from error
         if error.table_name != "events":
             raise
         raise ConcurrencyError(stream_id, expected_version) from error

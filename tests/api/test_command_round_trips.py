@@ -86,6 +86,26 @@ async def test_a_public_update_is_two_round_trips_however_long_the_history(
     assert shown.json()["data"]["componentStatuses"][0]["status"] == "degraded_performance"
 
 
+async def test_a_keyed_update_is_three_round_trips_and_its_retry_one(
+    client: AsyncTestClient, org: Org, counted: CountingPool
+) -> None:
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}/updates"
+    keyed = {**org.headers, "Idempotency-Key": "first"}
+    await client.post(url, json=public_update(org, 0), headers=keyed)  # types learnt once
+    counted.statements.clear()
+    keyed = {**org.headers, "Idempotency-Key": "second"}
+    response = await client.post(url, json=public_update(org, 1), headers=keyed)
+    assert response.status_code == 201, response.text
+    # The key claimed with its outcome looked up, the snapshot, the writes with the outcome.
+    assert len(counted.statements) == 3, counted.statements
+    counted.statements.clear()
+    again = await client.post(url, json=public_update(org, 1), headers=keyed)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["data"]["id"] == response.json()["data"]["id"]
+    assert len(counted.statements) == 1, counted.statements
+
+
 async def test_opening_and_editing_are_two_round_trips(
     client: AsyncTestClient, org: Org, counted: CountingPool
 ) -> None:
