@@ -11,11 +11,13 @@ import msgspec
 from litestar import Request, Response
 
 from app.api.run import run_once
-from app.domain.commands import PostUpdate
+from app.domain.commands import Command, PostUpdate
+from app.domain.events import UpdatePosted
 from app.domain.values import ComponentStatus, IncidentStatus, Visibility
+from app.handle import Handled
 from app.ids import new_id
 from app.store.api_keys import Principal
-from app.store.incident_reads import UpdateView, get_update
+from app.store.incident_reads import UpdateView, get_update, posted_update
 
 
 class UpdateRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,4 +60,10 @@ async def post_update(request: Request, principal: Principal, parse: Parse, show
         assert update is not None, "the update was written"
         return await show(update)
 
-    return await run_once(request, principal, build, render, 201)
+    async def written(command: Command, handled: Handled) -> Any:
+        assert isinstance(command, PostUpdate)
+        [posted] = [e.event for e in handled.recorded if isinstance(e.event, UpdatePosted)]
+        status = handled.incident.status  # its StatusChanged, if any, came in the same command
+        return await show(posted_update(command.incident_id, posted, command.body, status))
+
+    return await run_once(request, principal, build, render, 201, written=written)

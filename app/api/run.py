@@ -9,6 +9,7 @@ primary key, not the lock, is what keeps a command from running twice (app/store
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -40,6 +41,8 @@ from app.store.idempotency import (
 )
 
 Build = Callable[[], Awaitable[Command]]
+# The answer to the request that ran the command, from what the command wrote.
+Written = Callable[[Command, Handled], Awaitable[Any]]
 
 
 async def run_command(
@@ -71,18 +74,31 @@ def resource_of(command: Command) -> UUID:
 
 
 async def run_once(
-    request: Request, principal: Principal, build: Build, render: Render, status_code: int
+    request: Request,
+    principal: Principal,
+    build: Build,
+    render: Render,
+    status_code: int,
+    *,
+    written: Written | None = None,
 ) -> Response:
     """Run the command `build()` makes at most once per Idempotency-Key, then answer with
-    `render(the id of what it wrote)`. `build` runs once the key is claimed, so an invalid body
-    stores nothing."""
+    `render(the id of what it wrote)`, or with `written` where it gives the same answer
+    without reading it back. `build` runs once the key is claimed, so an invalid body stores
+    nothing."""
+
+    async def fresh(command: Command, handled: Handled) -> Response:
+        if written is None:
+            return Response(await render(resource_of(command)), status_code=status_code)
+        return Response(await written(command, handled), status_code=status_code)
+
     key = idempotency_key(request)
     pool: asyncpg.Pool = request.app.state.pool
     if key is None:
         command = await build()
         async with pool.acquire() as conn:
-            await run_command(conn, request, principal, command)
-        return Response(await render(resource_of(command)), status_code=status_code)
+            handled = await run_command(conn, request, principal, command)
+        return await fresh(command, handled)
     fingerprint = await fingerprint_of(request)
     organization_id = principal.organization_id
     async with pool.acquire() as conn:
@@ -91,13 +107,14 @@ async def run_once(
             return await answer(claim.outcome, fingerprint, render, replayed=True)
         if not claim.held:
             raise in_flight()
+        refusal: DomainError | None = None
         try:
             command = await build()
             outcome = Outcome(
                 fingerprint=fingerprint, status=status_code, resource_id=resource_of(command)
             )
             try:
-                await run_command(
+                handled = await run_command(
                     conn,
                     request,
                     principal,
@@ -109,6 +126,7 @@ async def run_once(
                 await store_keyed(
                     conn, Keyed(organization_id=organization_id, key=key, outcome=outcome)
                 )
+                refusal = error
         except KeyTaken:
             # Stored between this request's look-up and its lock: answer as a retry would.
             await release_key(conn, organization_id, key)
@@ -118,4 +136,6 @@ async def run_once(
         except BaseException:
             await release_key(conn, organization_id, key)
             raise
-    return await answer(outcome, fingerprint, render, replayed=False)
+    if refusal is not None:
+        raise refusal
+    return await fresh(command, handled)

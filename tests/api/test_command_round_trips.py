@@ -106,6 +106,28 @@ async def test_a_keyed_update_is_three_round_trips_and_its_retry_one(
     assert len(counted.statements) == 1, counted.statements
 
 
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"visibility": "internal", "body": "   ", "statusChange": "identified"},
+        {"visibility": "internal", "body": "Rolled back.", "notifySubscribers": False},
+    ],
+    ids=["bare status change", "note"],
+)
+async def test_a_posted_update_is_answered_as_it_reads_back(
+    client: AsyncTestClient, org: Org, update: dict
+) -> None:
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}/updates"
+    answers = []
+    for body in (update, public_update(org, 1)):
+        posted = await client.post(url, json=body, headers=org.headers)
+        assert posted.status_code == 201, posted.text
+        answers.append(posted.json()["data"])
+    listed = await client.get(url, headers=org.headers)
+    assert listed.json()["data"] == answers
+
+
 async def test_opening_and_editing_are_two_round_trips(
     client: AsyncTestClient, org: Org, counted: CountingPool
 ) -> None:

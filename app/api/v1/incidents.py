@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery
 
 from app.api.auth import READ, WRITE
 from app.api.body import decode_json
-from app.api.errors import NotFound, RequestInvalid, parse_id
+from app.api.errors import NotFound, RequestError, RequestInvalid, parse_id
 from app.api.idempotency import Render
 from app.api.pagination import Version, next_cursor, page_request
 from app.api.post_update import UpdateRequest, post_update
@@ -158,12 +158,18 @@ class IncidentController(Controller):
         principal: NamedDependency[Principal],
         incident_id: FromPath[str],
     ) -> Response:
-        incident = await _find(request, principal, parse_id(incident_id, "incident"))
+        incident = parse_id(incident_id, "incident")
 
         async def parse() -> UpdateRequest:
-            data = await decode_json(request, PostUpdateIn)
+            try:
+                data = await decode_json(request, PostUpdateIn)
+            except RequestError:
+                # A missing incident is a 404 before a malformed body is a 422; the command
+                # itself finds an incident missing, so only a bad body costs this read.
+                await _find(request, principal, incident)
+                raise
             return UpdateRequest(
-                incident_id=incident.id,
+                incident_id=incident,
                 visibility=data.visibility,
                 body=data.body,
                 status_change=data.status_change,
