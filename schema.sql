@@ -167,9 +167,9 @@ CREATE TABLE IF NOT EXISTS incidents (
     opened_at           timestamptz NOT NULL,
     updated_at          timestamptz NOT NULL,
     resolved_at         timestamptz,
-    -- The public sees an incident once it has a public update, and then only this timeline.
+    -- The public sees an incident once it has a public update, and then only its public
+    -- timeline: its public updates and the status changes of internal ones (incident_updates).
     published_at        timestamptz,
-    public_timeline     jsonb NOT NULL,
     -- component_statuses as the public sees them: set by public updates and resolving only.
     public_component_statuses jsonb NOT NULL DEFAULT '[]',
     -- The folded state a command starts from (app/store/snapshot.py); NULL on a row written
@@ -193,7 +193,8 @@ CREATE TABLE IF NOT EXISTS incident_updates (
     posted_at           timestamptz NOT NULL,
     redacted_at         timestamptz,
     redacted_by_id      uuid,
-    redacted_by_name    text
+    redacted_by_name    text,
+    version             integer NOT NULL  -- its UpdatePosted's in the incident's stream
 );
 CREATE INDEX IF NOT EXISTS incident_updates_by_incident ON incident_updates (incident_id, id);
 

@@ -14,11 +14,13 @@ import msgspec
 from app.domain.commands import Command, EditIncident, OpenIncident, PostUpdate, RedactUpdate
 from app.domain.decide import decide
 from app.domain.events import UpdatePosted, UpdateRedacted
-from app.domain.incident import Incident, evolve, fold
+from app.domain.incident import Incident, evolve, fold, update_standing
 from app.domain.timeline import PublicView, public_view
+from app.domain.values import UpdateStanding
 from app.store.catalog import refuse_unknown_components
 from app.store.commit import commit
 from app.store.event_store import ConcurrencyError, EventMetadata, RecordedEvent, read_stream
+from app.store.idempotency import Keyed, store_keyed
 from app.store.projections import rows_after
 from app.store.snapshot import Loaded, Snapshot, load
 
@@ -29,8 +31,8 @@ class Handled(msgspec.Struct, frozen=True, kw_only=True):
     recorded: list[RecordedEvent]
 
 
-def _with_facts(command: Command, loaded: Loaded) -> Command:
-    """Check catalog references and fill in the facts a rule needs from outside the stream."""
+def _with_facts(command: Command, loaded: Loaded, standing: UpdateStanding) -> Command:
+    """Check catalog references and fill in the facts a rule needs from outside the state."""
     match command:
         case OpenIncident() | EditIncident() if command.component_ids is not None:
             refuse_unknown_components(
@@ -40,6 +42,8 @@ def _with_facts(command: Command, loaded: Loaded) -> Command:
             return msgspec.structs.replace(
                 command, published_component_ids=loaded.published_component_ids
             )
+        case RedactUpdate():
+            return msgspec.structs.replace(command, standing=standing)
     return command
 
 
@@ -59,17 +63,25 @@ async def _load(
         lock=lock,
         published=published,
         component_ids=component_ids,
+        update_id=command.update_id if isinstance(command, RedactUpdate) else None,
     )
 
 
-async def _folded(conn: asyncpg.Connection, stream_id: UUID) -> Snapshot | None:
-    """The snapshot of a stream as its events leave it, for a snapshot found stale."""
-    history = await read_stream(conn, stream_id)
+async def _folded(
+    conn: asyncpg.Connection, command: Command
+) -> tuple[Snapshot | None, UpdateStanding]:
+    """The snapshot of a stream as its events leave it, for a snapshot found stale, and where
+    the update a redaction names stands in those events."""
+    history = await read_stream(conn, command.incident_id)
     events = [item.event for item in history]
     incident = fold(events)
+    standing: UpdateStanding = "absent"
+    if isinstance(command, RedactUpdate):
+        standing = update_standing(events, command.update_id)
     if incident is None:
-        return None
-    return Snapshot(version=history[-1].version, incident=incident, view=public_view(events))
+        return None, standing
+    snapshot = Snapshot(version=history[-1].version, incident=incident, view=public_view(events))
+    return snapshot, standing
 
 
 async def handle(
@@ -77,8 +89,12 @@ async def handle(
     command: Command,
     organization_id: UUID,
     metadata: EventMetadata,
+    *,
+    keyed: Keyed | None = None,
 ) -> Handled:
     """Run `command` for `organization_id`; raises DomainError and appends nothing on a rule.
+    With `keyed`, stores that outcome under its claimed key with the command's writes and lets
+    go of the key (raises KeyTaken, keeping nothing, if another outcome got there first).
 
     Outside a transaction it reads without a lock and writes in one statement that appends only
     after the version it read: two round trips, no BEGIN or COMMIT. Should another writer have
@@ -88,12 +104,12 @@ async def handle(
     this command to roll back.
     """
     if conn.is_in_transaction():
-        return await _run(conn, command, organization_id, metadata, lock=True)
+        return await _run(conn, command, organization_id, metadata, keyed, lock=True)
     try:
-        return await _run(conn, command, organization_id, metadata, lock=False)
+        return await _run(conn, command, organization_id, metadata, keyed, lock=False)
     except ConcurrencyError:
         async with conn.transaction():
-            return await _run(conn, command, organization_id, metadata, lock=True)
+            return await _run(conn, command, organization_id, metadata, keyed, lock=True)
 
 
 async def _run(
@@ -101,20 +117,27 @@ async def _run(
     command: Command,
     organization_id: UUID,
     metadata: EventMetadata,
+    keyed: Keyed | None,
     *,
     lock: bool,
 ) -> Handled:
     loaded = await _load(conn, command, organization_id, lock=lock)
-    snapshot = loaded.snapshot
+    if loaded.waited and isinstance(command, RedactUpdate):
+        # Where the update stands was read before the writer ahead committed; the lock is ours
+        # now, so a second read is current.
+        loaded = await _load(conn, command, organization_id, lock=lock)
+    snapshot, standing = loaded.snapshot, loaded.standing
     if loaded.stale:
-        snapshot = await _folded(conn, command.incident_id)
+        snapshot, standing = await _folded(conn, command)
     state = None if snapshot is None else snapshot.incident
     if state is not None and state.organization_id != organization_id:
         state = None  # another organization's incident does not exist for this caller
-    events = decide(_with_facts(command, loaded), state)
+    events = decide(_with_facts(command, loaded, standing), state)
     version = 0 if snapshot is None else snapshot.version
     if not events:
         assert state is not None
+        if keyed is not None:
+            await store_keyed(conn, keyed)
         return Handled(incident=state, version=version, recorded=[])
     bodies, erased = [], []
     for event in events:
@@ -136,5 +159,6 @@ async def _run(
         bodies=bodies,
         erased=erased,
         rows=rows,
+        keyed=keyed,
     )
     return Handled(incident=state, version=version + len(events), recorded=recorded)

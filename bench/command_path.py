@@ -22,6 +22,7 @@ from app.domain.commands import PostUpdate
 from app.domain.values import Actor, ComponentStatus
 from app.handle import handle
 from app.store.event_store import EventMetadata
+from app.store.idempotency import Keyed, Outcome, claim_key
 from bench.crud_app import PGBENCH_SCRIPT
 from bench.harness import Figure, Load, pgbench, serve, wrk
 from bench.world import World
@@ -63,9 +64,11 @@ def _post(incident_id: uuid.UUID, component_id: uuid.UUID, n: int) -> PostUpdate
     )
 
 
-async def _prepare(world: World) -> tuple[uuid.UUID, list[str], list[str], list[str], int]:
+async def _prepare(
+    world: World,
+) -> tuple[uuid.UUID, list[str], list[str], list[str], tuple[int, int]]:
     """The component the updates name, the incidents of that component (many, fresh, long),
-    and the statements one command sends to a long incident."""
+    and the statements one command sends to a long incident, without and with a key."""
     pool = await asyncpg.create_pool(world.database_url, min_size=8, max_size=8)
     try:
         rows = await pool.fetch(
@@ -91,14 +94,31 @@ async def _prepare(world: World) -> tuple[uuid.UUID, list[str], list[str], list[
         def log(record: asyncpg.connection.LoggedQuery) -> None:
             statements.append(record.query)
 
+        async def unkeyed(conn: asyncpg.Connection, n: int) -> None:
+            await handle(conn, _post(long[0]["id"], component, n), organization_id, META)
+
+        async def keyed(conn: asyncpg.Connection, n: int) -> None:
+            """What the API does for a request with an Idempotency-Key (app/api/run.py)."""
+            key = f"bench-{uuid.uuid4()}"
+            await claim_key(conn, organization_id, key)
+            command = _post(long[0]["id"], component, n)
+            outcome = Outcome(fingerprint=b"", status=201, resource_id=command.update_id)
+            stored = Keyed(organization_id=organization_id, key=key, outcome=outcome)
+            await handle(conn, command, organization_id, META, keyed=stored)
+
+        counts = []
         async with pool.acquire() as conn:
-            await handle(conn, _post(long[0]["id"], component, 1), organization_id, META)
-            conn.add_query_logger(log)
-            await handle(conn, _post(long[0]["id"], component, 2), organization_id, META)
-            await asyncio.sleep(0.1)  # asyncpg calls query loggers soon, not at once
-            conn.remove_query_logger(log)  # before the pool's own reset on release
+            await unkeyed(conn, 1)  # asyncpg learns the statements' types once per connection
+            await keyed(conn, 2)
+            for n, send in ((3, unkeyed), (4, keyed)):
+                conn.add_query_logger(log)
+                await send(conn, n)
+                await asyncio.sleep(0.1)  # asyncpg calls query loggers soon, not at once
+                conn.remove_query_logger(log)  # before the pool's own reset on release
+                counts.append(len(statements))
+                statements.clear()
         ids = [[str(row["id"]) for row in chosen] for chosen in (many, fresh, long)]
-        return component, *ids, len(statements)
+        return component, *ids, counts
     finally:
         await pool.close()
 
@@ -113,9 +133,13 @@ def run(world: World, *, rounds: int, duration: float) -> list[Figure]:
         )
         figure.add(load)
 
-    component, many, fresh, long, statements = asyncio.run(_prepare(world))
+    component, many, fresh, long, (unkeyed, keyed) = asyncio.run(_prepare(world))
     trips = Figure("command path", "statements per command", "herald", "statements")
-    trips.add(Load(rate=statements, p50_ms=0, p99_ms=0))
+    trips.add(Load(rate=unkeyed, p50_ms=0, p99_ms=0))
+    keyed_trips = Figure(
+        "command path", "statements per command with Idempotency-Key", "herald", "statements"
+    )
+    keyed_trips.add(Load(rate=keyed, p50_ms=0, p99_ms=0))
     with (
         tempfile.TemporaryDirectory(prefix="herald-bench-") as work,
         serve("bench.harness:herald_app", world.env()) as herald,
@@ -170,4 +194,4 @@ def run(world: World, *, rounds: int, duration: float) -> list[Figure]:
                     "pgbench",
                     pgbench(world.database_url, script, clients=connections, duration=duration),
                 )
-    return [*figures.values(), trips]
+    return [*figures.values(), trips, keyed_trips]

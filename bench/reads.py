@@ -36,14 +36,32 @@ SURFACES = {"summary.json": "/api/v2/summary.json", "HTML page": ""}
 # Copies of one incident under new ids: thousands are a moment's work, where the API would
 # take minutes, and only copies can have been resolved weeks ago.
 _COPY = """
-INSERT INTO incidents (id, organization_id, title, severity, status, component_ids,
-    component_statuses, owner_schedule_id, version, opened_at, updated_at, resolved_at,
-    published_at, public_timeline, public_component_statuses)
-SELECT gen_random_uuid(), organization_id, title || ' ' || n, severity, status, component_ids,
-    component_statuses, owner_schedule_id, version, opened_at - $3::interval * n,
-    updated_at - $3::interval * n, resolved_at - $3::interval * n,
-    published_at - $3::interval * n, public_timeline, public_component_statuses
-FROM incidents, generate_series(1, $2) AS n WHERE id = $1
+WITH copies AS (SELECT gen_random_uuid() AS id, n FROM generate_series(1, $2) AS n),
+incident AS (
+    INSERT INTO incidents (id, organization_id, title, severity, status, component_ids,
+        component_statuses, owner_schedule_id, version, opened_at, updated_at, resolved_at,
+        published_at, public_component_statuses)
+    SELECT c.id, organization_id, title || ' ' || c.n, severity, status, component_ids,
+        component_statuses, owner_schedule_id, version, opened_at - $3::interval * c.n,
+        updated_at - $3::interval * c.n, resolved_at - $3::interval * c.n,
+        published_at - $3::interval * c.n, public_component_statuses
+    FROM incidents, copies c WHERE incidents.id = $1
+),
+updates AS (
+    SELECT gen_random_uuid() AS copy_id, c.id AS copy_of, c.n, u.*
+    FROM incident_updates u, copies c WHERE u.incident_id = $1
+),
+update_rows AS (
+    INSERT INTO incident_updates (id, incident_id, organization_id, visibility, status_change,
+        status, component_statuses, notify_subscribers, posted_by_id, posted_by_name,
+        posted_at, version)
+    SELECT copy_id, copy_of, organization_id, visibility, status_change, status,
+        component_statuses, notify_subscribers, posted_by_id, posted_by_name,
+        posted_at - $3::interval * n, version
+    FROM updates
+)
+INSERT INTO update_bodies (update_id, incident_id, body)
+SELECT u.copy_id, u.copy_of, b.body FROM updates u JOIN update_bodies b ON b.update_id = u.id
 """
 PAST_STEP = timedelta(days=15)  # the first copy lies before the window, the others further back
 

@@ -32,33 +32,65 @@ Work = Callable[[asyncpg.Connection], Awaitable[UUID]]
 Render = Callable[[UUID], Awaitable[Any]]
 
 
-async def _fingerprint(request: Request) -> bytes:
+async def fingerprint_of(request: Request) -> bytes:
     digest = hashlib.sha256(f"{request.method}\0{request.url.path}\0".encode())
     digest.update(await request.body())
     return digest.digest()
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise IdempotencyKeyInvalid(
+            f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} characters long."
+        )
+    return key
+
+
+def in_flight() -> IdempotencyKeyInFlight:
+    return IdempotencyKeyInFlight(
+        "A request with this Idempotency-Key is still being processed; retry later."
+    )
+
+
+def refused(fingerprint: bytes, error: DomainError) -> Outcome:
+    """The outcome of a refusal, for a rule's only: anything else is raised again, unstored."""
+    if error.kind != "rule":
+        raise error
+    # A dialect's error map, not this status, decides how a stored error is answered.
+    return Outcome(fingerprint=fingerprint, status=400, error=StoredError.of(error))
+
+
+async def answer(
+    outcome: Outcome, fingerprint: bytes, render: Render, *, replayed: bool
+) -> Response:
+    """The response an outcome gives: the stored refusal, or the resource as it is now."""
+    if replayed and outcome.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used with a different request; use a new key."
+        )
+    if outcome.error is not None:
+        raise outcome.error.to_error()
+    assert outcome.resource_id is not None
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(await render(outcome.resource_id), status_code=outcome.status, headers=headers)
 
 
 async def write_once(
     request: Request, principal: Principal, work: Work, render: Render, status_code: int
 ) -> Response:
     """Run `work` (which returns the id of the resource it wrote) at most once per key, then
-    answer with `render(resource id)`."""
-    key = request.headers.get(IDEMPOTENCY_HEADER)
+    answer with `render(resource id)`. (A domain command goes through app.api.run.run_once.)"""
+    key = idempotency_key(request)
     pool: asyncpg.Pool = request.app.state.pool
     if key is None:
         async with pool.acquire() as conn:
             resource_id = await work(conn)
         return Response(await render(resource_id), status_code=status_code)
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise IdempotencyKeyInvalid(
-            f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} characters long."
-        )
-    fingerprint = await _fingerprint(request)
+    fingerprint = await fingerprint_of(request)
     async with pool.acquire() as conn, conn.transaction():
         if not await lock_key(conn, principal.organization_id, key):
-            raise IdempotencyKeyInFlight(
-                "A request with this Idempotency-Key is still being processed; retry later."
-            )
+            raise in_flight()
         outcome = await find_outcome(conn, principal.organization_id, key)
         replayed = outcome is not None
         if outcome is None:
@@ -67,17 +99,6 @@ async def write_once(
                     fingerprint=fingerprint, status=status_code, resource_id=await work(conn)
                 )
             except DomainError as error:
-                if error.kind != "rule":
-                    raise
-                # A dialect's error map, not this status, decides how a stored error is answered.
-                outcome = Outcome(fingerprint=fingerprint, status=400, error=StoredError.of(error))
+                outcome = refused(fingerprint, error)
             await save_outcome(conn, principal.organization_id, key, outcome)
-        elif outcome.fingerprint != fingerprint:
-            raise IdempotencyKeyReused(
-                "This Idempotency-Key was used with a different request; use a new key."
-            )
-    if outcome.error is not None:
-        raise outcome.error.to_error()
-    assert outcome.resource_id is not None
-    headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return Response(await render(outcome.resource_id), status_code=outcome.status, headers=headers)
+    return await answer(outcome, fingerprint, render, replayed=replayed)

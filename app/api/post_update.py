@@ -7,17 +7,17 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import msgspec
 from litestar import Request, Response
 
-from app.api.idempotency import write_once
-from app.api.run import run_command
-from app.domain.commands import PostUpdate
+from app.api.run import run_once
+from app.domain.commands import Command, PostUpdate
+from app.domain.events import UpdatePosted
 from app.domain.values import ComponentStatus, IncidentStatus, Visibility
+from app.handle import Handled
 from app.ids import new_id
 from app.store.api_keys import Principal
-from app.store.incident_reads import UpdateView, get_update
+from app.store.incident_reads import UpdateView, get_update, posted_update
 
 
 class UpdateRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,20 +46,24 @@ async def post_update(request: Request, principal: Principal, parse: Parse, show
     a 404 before a malformed body is a 422.
     """
 
-    async def work(conn: asyncpg.Connection) -> UUID:
+    async def build() -> PostUpdate:
         wanted = await parse()
-        command = PostUpdate(
+        return PostUpdate(
             **msgspec.structs.asdict(wanted),
             update_id=new_id(),
             actor=principal.member,
             at=datetime.now(UTC),
         )
-        await run_command(conn, request, principal, command)
-        return command.update_id
 
     async def render(update_id: UUID) -> Any:
         update = await get_update(request.app.state.pool, principal.organization_id, update_id)
         assert update is not None, "the update was written"
         return await show(update)
 
-    return await write_once(request, principal, work, render, 201)
+    async def written(command: Command, handled: Handled) -> Any:
+        assert isinstance(command, PostUpdate)
+        [posted] = [e.event for e in handled.recorded if isinstance(e.event, UpdatePosted)]
+        status = handled.incident.status  # its StatusChanged, if any, came in the same command
+        return await show(posted_update(command.incident_id, posted, command.body, status))
+
+    return await run_once(request, principal, build, render, 201, written=written)

@@ -7,7 +7,14 @@ from uuid import UUID
 
 import msgspec
 
-from app.domain.values import Actor, ComponentStatus, IncidentStatus, Severity, Visibility
+from app.domain.values import (
+    Actor,
+    ComponentStatus,
+    IncidentStatus,
+    Severity,
+    UpdateStanding,
+    Visibility,
+)
 
 
 class OpenIncident(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,8 +63,13 @@ class PostUpdate(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RedactUpdate(msgspec.Struct, frozen=True, kw_only=True):
+    """Redact an update. `standing` is the fact the shell looked up for the rules: where the
+    update stands on the incident (see `update_standing`), which the incident's state does not
+    keep, since it would grow with every update."""
+
     incident_id: UUID
     update_id: UUID
+    standing: UpdateStanding = "absent"
     actor: Actor
     at: datetime
 

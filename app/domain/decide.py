@@ -108,10 +108,10 @@ def post_update(command: PostUpdate, state: Incident) -> list[Event]:
             "incident_resolved",
             "The incident is resolved; it accepts no further updates.",
         )
-    if command.max_updates is not None and len(state.update_ids) >= command.max_updates:
+    if command.max_updates is not None and state.update_count >= command.max_updates:
         raise DomainError(
             "update_limit_reached",
-            f"The incident already has {len(state.update_ids)} updates; "
+            f"The incident already has {state.update_count} updates; "
             f"at most {command.max_updates} are allowed.",
         )
     status_change = command.status_change
@@ -185,8 +185,8 @@ def post_update(command: PostUpdate, state: Incident) -> list[Event]:
 
 
 def redact_update(command: RedactUpdate, state: Incident) -> list[Event]:
-    if command.update_id not in state.update_ids:
+    if command.standing == "absent":
         raise DomainError("not_found", "No update with the given ID exists on this incident.")
-    if command.update_id in state.redacted_update_ids:
+    if command.standing == "redacted":
         raise DomainError("already_redacted", "This update has already been redacted.")
     return [UpdateRedacted(update_id=command.update_id, redacted_by=command.actor, at=command.at)]

@@ -20,7 +20,7 @@ from app.domain.events import (
     UpdateRedacted,
 )
 from app.domain.timeline import sets_public_components
-from app.domain.values import ComponentStatus, IncidentStatus, Severity
+from app.domain.values import ComponentStatus, IncidentStatus, Severity, UpdateStanding
 
 
 class Incident(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,10 +35,11 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
     # The same, as the public sees it: set only by public updates and by resolving.
     public_component_statuses: tuple[ComponentStatus, ...] = ()
     owner_schedule_id: UUID | None = None
-    update_ids: frozenset[UUID] = frozenset()
-    # Updates whose component statuses the public sees (see sets_public_components).
-    public_status_update_ids: frozenset[UUID] = frozenset()
-    redacted_update_ids: frozenset[UUID] = frozenset()
+    update_count: int = 0
+    # The latest update, when the public sees its component statuses (see
+    # sets_public_components): its ComponentStatusesChanged follows it in the same command.
+    # State holds no set that grows with every update, so a snapshot of it stays small.
+    public_status_update_id: UUID | None = None
     opened_at: datetime
     updated_at: datetime
     resolved_at: datetime | None = None
@@ -94,11 +95,10 @@ def evolve(state: State, event: Event) -> State:
                 updated_at=event.at,
             )
         case UpdatePosted():
-            public = {event.update_id} if sets_public_components(event) else set()
             return msgspec.structs.replace(
                 state,
-                update_ids=state.update_ids | {event.update_id},
-                public_status_update_ids=state.public_status_update_ids | public,
+                update_count=state.update_count + 1,
+                public_status_update_id=event.update_id if sets_public_components(event) else None,
                 updated_at=event.at,
             )
         case StatusChanged():
@@ -110,7 +110,7 @@ def evolve(state: State, event: Event) -> State:
             )
         case ComponentStatusesChanged():
             public = state.public_component_statuses
-            if event.update_id in state.public_status_update_ids:
+            if event.update_id == state.public_status_update_id:
                 public = merge_component_statuses(
                     state.component_ids, public, event.component_statuses
                 )
@@ -123,11 +123,7 @@ def evolve(state: State, event: Event) -> State:
                 updated_at=event.at,
             )
         case UpdateRedacted():
-            return msgspec.structs.replace(
-                state,
-                redacted_update_ids=state.redacted_update_ids | {event.update_id},
-                updated_at=event.at,
-            )
+            return msgspec.structs.replace(state, updated_at=event.at)
         case _:
             assert_never(event)
 
@@ -135,3 +131,15 @@ def evolve(state: State, event: Event) -> State:
 def fold(events: Iterable[Event]) -> State:
     """The state a stream's events leave behind, applied in order from `initial_state()`."""
     return reduce(evolve, events, initial_state())
+
+
+def update_standing(events: Iterable[Event], update_id: UUID) -> UpdateStanding:
+    """Whether `events` posted the update `update_id`, and whether they redacted it since."""
+    standing: UpdateStanding = "absent"
+    for event in events:
+        match event:
+            case UpdatePosted() if event.update_id == update_id:
+                standing = "posted"
+            case UpdateRedacted() if event.update_id == update_id and standing == "posted":
+                standing = "redacted"
+    return standing

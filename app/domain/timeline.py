@@ -54,20 +54,20 @@ class PublicView(msgspec.Struct, frozen=True, kw_only=True):
 
     `timeline` and `closed` hold what the events since `trimmed` added, so a snapshot keeps
     only what later events need (`trimmed` drops the rest) and a command's tail yields just
-    its own rows; `redacted` names updates redacted after their entry was trimmed.
+    its own rows. Nothing kept after trimming grows with the incident's history.
     """
 
     status: IncidentStatus = "investigating"
     published_at: datetime | None = None
-    # Updates whose component statuses the public sees (see sets_public_components).
-    public_updates: frozenset[UUID] = frozenset()
+    # The latest update, when the public sees its component statuses (see
+    # sets_public_components): its ComponentStatusesChanged follows it in the same command.
+    public_status_update: UUID | None = None
     timeline: tuple[TimelineEntry, ...] = ()
-    redacted: tuple[UUID, ...] = ()
     open_spans: tuple[ComponentInterval, ...] = ()  # in the order they opened
     closed: tuple[ComponentInterval, ...] = ()  # in the order they closed
 
     def trimmed(self) -> PublicView:
-        return msgspec.structs.replace(self, timeline=(), redacted=(), closed=())
+        return msgspec.structs.replace(self, timeline=(), closed=())
 
     def intervals(self) -> list[ComponentInterval]:
         return sorted(
@@ -105,22 +105,19 @@ def advance(view: PublicView, event: Event) -> PublicView:
                 view = msgspec.structs.replace(view, timeline=(*view.timeline, entry))
             if public and view.published_at is None:
                 view = msgspec.structs.replace(view, published_at=event.at)
-            if sets_public_components(event):
-                view = msgspec.structs.replace(
-                    view, public_updates=view.public_updates | {event.update_id}
-                )
-            return view
+            public_status_update = event.update_id if sets_public_components(event) else None
+            return msgspec.structs.replace(view, public_status_update=public_status_update)
         case StatusChanged():
             return msgspec.structs.replace(view, status=event.to_status)
         case UpdateRedacted():
             ids = [entry.update_id for entry in view.timeline]
             if event.update_id not in ids:
-                return msgspec.structs.replace(view, redacted=(*view.redacted, event.update_id))
+                return view  # an entry trimmed before, or none: its row is marked by the store
             index = ids.index(event.update_id)
             entry = msgspec.structs.replace(view.timeline[index], redacted=True)
             timeline = (*view.timeline[:index], entry, *view.timeline[index + 1 :])
             return msgspec.structs.replace(view, timeline=timeline)
-        case ComponentStatusesChanged() if event.update_id in view.public_updates:
+        case ComponentStatusesChanged() if event.update_id == view.public_status_update:
             for cs in event.component_statuses:
                 view = _close(view, (cs.component_id,), event.at)
                 if cs.status != "operational":

@@ -10,6 +10,8 @@ import msgspec
 IncidentStatus = Literal["investigating", "identified", "monitoring", "resolved"]
 Severity = Literal["critical", "major", "minor"]
 Visibility = Literal["internal", "public"]
+# Where an update stands on its incident: never posted there, posted, or posted and redacted.
+UpdateStanding = Literal["absent", "posted", "redacted"]
 ComponentState = Literal["operational", "degraded_performance", "partial_outage", "full_outage"]
 
 # The lifecycle runs forward only; a later position may be reached by skipping steps.

@@ -20,6 +20,7 @@ from app.store.event_store import (
     RecordedEvent,
     recorded_events,
 )
+from app.store.idempotency import Keyed, KeyTaken, keyed_values
 from app.store.projections import (
     INCIDENT_COLUMNS,
     INTERVAL_COLUMNS,
@@ -43,7 +44,6 @@ _TYPES = {
     "version": "integer",
     "component_statuses": "jsonb",
     "public_component_statuses": "jsonb",
-    "public_timeline": "jsonb",
     "snapshot": "jsonb",
 }
 _TIMES = {"posted_at", "redacted_at", "opened_at", "updated_at", "resolved_at", "published_at"}
@@ -78,20 +78,7 @@ def _statement() -> str:
     )
     erased = f"DELETE FROM update_bodies WHERE update_id = ANY({p('uuid[]')})"
     values = ", ".join(p(_type(c)) for c in INCIDENT_COLUMNS)
-    redacted = p("text[]")
-    # Entries already on the row stay; the tail's are appended, and a redaction marks its own.
-    timeline = (
-        f"CASE WHEN cardinality({redacted}) = 0 THEN incidents.public_timeline ELSE"
-        f" (SELECT coalesce(jsonb_agg(CASE WHEN e->>'update_id' = ANY({redacted})"
-        "   THEN jsonb_set(e, '{redacted}', 'true') ELSE e END ORDER BY n), '[]')"
-        "  FROM jsonb_array_elements(incidents.public_timeline) WITH ORDINALITY AS t(e, n))"
-        " END || excluded.public_timeline"
-    )
-    sets = ", ".join(
-        f"{c} = {timeline if c == 'public_timeline' else f'excluded.{c}'}"
-        for c in INCIDENT_COLUMNS
-        if c not in _INCIDENT_FIXED
-    )
+    sets = ", ".join(f"{c} = excluded.{c}" for c in INCIDENT_COLUMNS if c not in _INCIDENT_FIXED)
     incident = (
         f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) VALUES ({values})"
         f" ON CONFLICT (id) DO UPDATE SET {sets}"
@@ -121,6 +108,16 @@ def _statement() -> str:
         " AND c.ended_at IS NULL"
     )
     intervals = insert_rows("component_intervals", INTERVAL_COLUMNS)
+    organization, key = p("uuid"), p("text")
+    # With an Idempotency-Key, its outcome; a live outcome stored meanwhile fails the statement.
+    keyed = (
+        "INSERT INTO idempotency_keys"
+        " (organization_id, key, fingerprint, status, resource_id, error)"
+        f" SELECT {organization}, {key}, {p('bytea')}, {p('integer')}, {p('uuid')}, {p('jsonb')}"
+        f" WHERE {key} IS NOT NULL"
+    )
+    lock = p("text")
+    released = f"SELECT pg_advisory_unlock(hashtextextended({lock}, 1)) WHERE {lock} IS NOT NULL"
     # The incident's row comes first: PostgreSQL locks a statement's tables in the order it
     # reads them, and incidents before events is the order every writer and a rebuild's swap
     # take them in, so none waits on another both ways.
@@ -133,12 +130,18 @@ def _statement() -> str:
         "redactions": redactions,
         "ends": ends,
         "intervals": intervals,
+        "keyed": keyed,
+        "released": released,
     }
     ctes = ", ".join(f"{name} AS ({sql})" for name, sql in parts.items())
-    return f"WITH {ctes} SELECT position, version, recorded_at FROM appended ORDER BY version"
+    return (
+        f"WITH {ctes} SELECT position, version, recorded_at FROM appended"
+        " LEFT JOIN released ON true ORDER BY version"
+    )
 
 
 _COMMIT = _statement()
+_UNKEYED = (None,) * 6
 
 
 def _columns(rows: Sequence[tuple], width: int) -> list[list]:
@@ -155,9 +158,10 @@ async def commit(
     bodies: Sequence[tuple[UUID, str]],
     erased: Sequence[UUID],
     rows: Rows,
+    keyed: Keyed | None,
 ) -> list[RecordedEvent]:
-    """Append `events` after `expected_version` with their bodies and `rows`, in one round trip
-    inside the caller's transaction."""
+    """Append `events` after `expected_version` with their bodies and `rows`, and store the
+    outcome `keyed` and let go of its key, in one round trip inside the caller's transaction."""
     try:
         recorded = await conn.fetch(
             _COMMIT,
@@ -169,13 +173,16 @@ async def commit(
             *_columns(bodies, 2),
             list(erased),
             *rows.incident,
-            rows.timeline_redactions,
             *_columns(rows.updates, len(UPDATE_COLUMNS)),
             *_columns(rows.redactions, 4),
             *_columns(rows.interval_ends, 2),
             *_columns(rows.intervals, len(INTERVAL_COLUMNS)),
+            *(_UNKEYED if keyed is None else keyed_values(keyed)),
+            None if keyed is None else keyed.lock,
         )
     except asyncpg.UniqueViolationError as error:
+        if error.table_name == "idempotency_keys":
+            raise KeyTaken from error
         if error.table_name != "events":
             raise
         raise ConcurrencyError(stream_id, expected_version) from error

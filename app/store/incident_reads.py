@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from app.domain.events import UpdatePosted
 from app.domain.values import (
     Actor,
     ComponentStatus,
@@ -89,6 +90,27 @@ def _update(row: asyncpg.Record) -> UpdateView:
         posted_at=row["posted_at"],
         redacted_at=row["redacted_at"],
         redacted_by=redacted_by,
+    )
+
+
+def posted_update(
+    incident_id: UUID, posted: UpdatePosted, body: str | None, status: IncidentStatus
+) -> UpdateView:
+    """The update `posted` as `get_update` reads it back once written: the answer to the
+    request that posted it, without that read."""
+    return UpdateView(
+        id=posted.update_id,
+        incident_id=incident_id,
+        body=body if posted.has_body else None,
+        status_change=posted.status_change,
+        status=status,
+        visibility=posted.visibility,
+        component_statuses=posted.component_statuses,
+        notify_subscribers=posted.notify_subscribers,
+        posted_by=posted.posted_by,
+        posted_at=posted.at,
+        redacted_at=None,
+        redacted_by=None,
     )
 
 

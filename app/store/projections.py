@@ -1,10 +1,10 @@
 """Read models written from the log in the same transaction as each append.
 
 The incident row is the folded state plus what the public may see of it, and the snapshot a
-command starts from; update rows follow their events; component intervals follow the public
-component statuses. `rows_after` decides every row, for both writers: app/store/commit.py after
-each command and `copy_projected` in a rebuild (through `rows_for`), so a rebuilt table equals
-the live one.
+command starts from; update rows follow their events, in their order, and hold the public
+timeline too; component intervals follow the public component statuses. `rows_after` decides
+every row, for both writers: app/store/commit.py after each command and `copy_projected` in a
+rebuild (through `rows_for`), so a rebuilt table equals the live one.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ INCIDENT_COLUMNS = (
     "updated_at",
     "resolved_at",
     "published_at",
-    "public_timeline",
     "public_component_statuses",
     "snapshot",
 )
@@ -54,6 +53,7 @@ UPDATE_COLUMNS = (
     "redacted_at",
     "redacted_by_id",
     "redacted_by_name",
+    "version",
 )
 INTERVAL_COLUMNS = ("incident_id", "component_id", "status", "started_at", "ended_at")
 
@@ -61,14 +61,14 @@ INTERVAL_COLUMNS = ("incident_id", "component_id", "status", "started_at", "ende
 class Rows(msgspec.Struct, frozen=True, kw_only=True):
     """What a tail of new events changes in the read models, as rows in column order.
 
-    Rows posted before the tail are changed, never rewritten: the incident row's timeline gets
-    the tail's entries appended, so a command's writes do not grow with the incident's history.
+    Rows written before the tail are changed, never rewritten, and the incident row holds
+    nothing that grows with its history: a command's writes cost the same on its first update
+    as on its thousandth.
     """
 
-    incident: tuple  # its public_timeline holds the tail's entries only
+    incident: tuple
     updates: list[tuple]  # posted by the tail, already redacted if the tail redacts them too
     redactions: list[tuple]  # (update id, at, by id, by name) of updates posted before the tail
-    timeline_redactions: list[str]  # ids of timeline entries from before the tail to mark redacted
     intervals: list[tuple]  # opened by the tail, already closed if the tail closes them too
     interval_ends: list[tuple]  # (component id, ended at) of spans open before the tail
 
@@ -88,7 +88,7 @@ def rows_after(
     view = before.trimmed()
     updates: dict[UUID, list] = {}
     redactions = []
-    for event in new:
+    for at_version, event in enumerate(new, start=version - len(new) + 1):
         match event:
             case UpdatePosted():
                 updates[event.update_id] = [
@@ -106,9 +106,10 @@ def rows_after(
                     None,
                     None,
                     None,
+                    at_version,
                 ]
             case UpdateRedacted() if event.update_id in updates:
-                updates[event.update_id][-3:] = [
+                updates[event.update_id][-4:-1] = [
                     event.at,
                     event.redacted_by.id,
                     event.redacted_by.name,
@@ -145,13 +146,11 @@ def rows_after(
             incident.updated_at,
             incident.resolved_at,
             view.published_at,
-            encode_json(view.timeline),
             encode_json(incident.public_component_statuses),
             encode_snapshot(snapshot),
         ),
         updates=[tuple(row) for row in updates.values()],
         redactions=redactions,
-        timeline_redactions=[str(update_id) for update_id in view.redacted],
         intervals=[
             (incident.id, span.component_id, span.status, span.started_at, span.ended_at)
             for span in sorted(opened, key=lambda span: (span.started_at, str(span.component_id)))

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
-import msgspec
 
 from app.domain.catalog import StatusPage
 from app.domain.maintenance_page import with_maintenance
@@ -22,10 +21,9 @@ from app.domain.public_page import (
 from app.domain.timeline import ComponentInterval, TimelineEntry
 from app.domain.uptime import IncidentSpan
 from app.store.catalog import page_from_row
+from app.store.codec import decode_component_statuses
 from app.store.page_status import page_status
 from app.store.public_maintenances import page_maintenances
-
-_timeline_decoder = msgspec.json.Decoder(list[TimelineEntry])
 
 
 async def find_published_page(
@@ -57,18 +55,15 @@ async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization:
 # happen is internal as well.
 _SHOWN = """
 CROSS JOIN LATERAL (
-    SELECT max((entry ->> 'at')::timestamptz) AS at
-    FROM jsonb_array_elements(i.public_timeline) entry) entries
-CROSS JOIN LATERAL (
-    SELECT max(u.redacted_at) AS at FROM incident_updates u
+    SELECT max(u.posted_at) AS at, max(u.redacted_at) AS redacted_at FROM incident_updates u
     WHERE u.incident_id = i.id AND (u.visibility = 'public' OR u.status_change IS NOT NULL)
-) redactions
+) shown
 """
 # Every event moves `updated_at`, so it bounds what an incident shows: a page's incidents are
 # read most recently updated first, a batch at a time, until the rest cannot be later than the
 # latest found (one batch, but for a page whose latest incidents changed only internally).
 _LAST_CHANGES = (
-    "SELECT i.id, i.updated_at, greatest(entries.at, redactions.at) AS shown FROM ("
+    "SELECT i.id, i.updated_at, greatest(shown.at, shown.redacted_at) AS shown FROM ("
     " SELECT id, updated_at FROM incidents"
     " WHERE organization_id = $1 AND published_at IS NOT NULL AND component_ids && $2::uuid[]"
     " AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4))"
@@ -79,7 +74,7 @@ _LAST_CHANGES = (
 )
 _BATCH = 32
 _INCIDENT_CHANGE = (
-    "SELECT greatest(entries.at, redactions.at) AS shown FROM incidents i"
+    "SELECT greatest(shown.at, shown.redacted_at) AS shown FROM incidents i"
     + _SHOWN
     + "WHERE i.id = $3 AND i.organization_id = $1 AND i.published_at IS NOT NULL"
     " AND i.component_ids && $2::uuid[]"
@@ -167,7 +162,7 @@ async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: Status
 
 _INCIDENT_COLUMNS = (
     "SELECT id, title, severity, status, component_ids, opened_at, published_at,"
-    " resolved_at, public_timeline::text AS public_timeline FROM incidents"
+    " resolved_at FROM incidents"
     " WHERE organization_id = $1 AND published_at IS NOT NULL AND component_ids && $2::uuid[]"
 )
 
@@ -242,19 +237,7 @@ async def _public_incidents(
     """Incident rows with their public timelines and the bodies the public may read."""
     if not rows:
         return []
-    timelines = {row["id"]: _timeline_decoder.decode(row["public_timeline"]) for row in rows}
-    wanted = [
-        entry.update_id
-        for entries in timelines.values()
-        for entry in entries
-        if entry.kind == "update" and not entry.redacted
-    ]
-    bodies = {
-        row["update_id"]: row["body"]
-        for row in await conn.fetch(
-            "SELECT update_id, body FROM update_bodies WHERE update_id = ANY($1::uuid[])", wanted
-        )
-    }
+    timelines = await _timelines(conn, [row["id"] for row in rows])
     shown = set(page.component_ids)
     return [
         PublicIncident(
@@ -266,18 +249,46 @@ async def _public_incidents(
             published_at=row["published_at"],
             resolved_at=row["resolved_at"],
             component_ids=tuple(cid for cid in row["component_ids"] if cid in shown),
-            entries=tuple(
-                PublicEntry(
-                    entry=entry,
-                    body=None
-                    if entry.kind == "transition" or entry.redacted
-                    else bodies.get(entry.update_id),
-                )
-                for entry in timelines[row["id"]]
-            ),
+            entries=tuple(timelines.get(row["id"], ())),
         )
         for row in rows
     ]
+
+
+# An incident's public timeline: its public updates with their bodies (none once redacted),
+# and its internal updates that changed the status as bare transitions (app/domain/timeline.py).
+_TIMELINES = (
+    "SELECT u.incident_id, u.id, u.visibility, u.status, u.posted_at,"
+    " u.component_statuses::text AS component_statuses, u.notify_subscribers,"
+    " u.redacted_at IS NOT NULL AS redacted, b.body"
+    " FROM incident_updates u LEFT JOIN update_bodies b"
+    "  ON b.update_id = u.id AND u.visibility = 'public' AND u.redacted_at IS NULL"
+    " WHERE u.incident_id = ANY($1::uuid[])"
+    " AND (u.visibility = 'public' OR u.status_change IS NOT NULL)"
+    " ORDER BY u.incident_id, u.version"
+)
+
+
+async def _timelines(
+    conn: asyncpg.Pool | asyncpg.Connection, incident_ids: list[UUID]
+) -> dict[UUID, list[PublicEntry]]:
+    timelines: dict[UUID, list[PublicEntry]] = {}
+    for row in await conn.fetch(_TIMELINES, incident_ids) if incident_ids else ():
+        public = row["visibility"] == "public"
+        entry = TimelineEntry(
+            update_id=row["id"],
+            kind="update" if public else "transition",
+            status=row["status"],
+            at=row["posted_at"],
+            component_statuses=decode_component_statuses(row["component_statuses"])
+            if public
+            else (),
+            notify_subscribers=row["notify_subscribers"] and public,
+            redacted=row["redacted"],
+        )
+        shown = PublicEntry(entry=entry, body=row["body"])
+        timelines.setdefault(row["incident_id"], []).append(shown)
+    return timelines
 
 
 async def component_history(

@@ -15,6 +15,7 @@ import msgspec
 
 from app.domain.incident import Incident
 from app.domain.timeline import PublicView
+from app.domain.values import UpdateStanding
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,8 +30,12 @@ class Loaded(msgspec.Struct, frozen=True, kw_only=True):
     snapshot: Snapshot | None
     # The stream has events the snapshot lacks (or its row predates snapshots): fold the stream.
     stale: bool
+    # The locked row was read again once the writer ahead committed: the facts below were read
+    # before that commit.
+    waited: bool
     published_component_ids: frozenset[UUID]
     known_component_ids: frozenset[UUID]
+    standing: UpdateStanding  # of the update asked about, on this incident
 
 
 # Sets in sorted order: a rebuilt snapshot must equal the live one byte for byte.
@@ -50,8 +55,13 @@ LOAD = (
     " CASE WHEN cardinality($4::uuid[]) > 0 THEN ARRAY(SELECT id FROM components"
     "  WHERE organization_id = $2 AND id = ANY($4::uuid[])) END AS known"
 )
-_LOAD_LOCKED = LOAD.format(table="incidents", lock="FOR UPDATE")
-_LOAD_UNLOCKED = LOAD.format(table="incidents", lock="")
+# An incident's command also learns where the update it names stands.
+_STANDING = (
+    ", (SELECT CASE WHEN redacted_at IS NULL THEN 'posted' ELSE 'redacted' END"
+    "  FROM incident_updates WHERE id = $5 AND incident_id = $1) AS standing"
+)
+_LOAD_LOCKED = LOAD.format(table="incidents", lock="FOR UPDATE") + _STANDING
+_LOAD_UNLOCKED = LOAD.format(table="incidents", lock="") + _STANDING
 
 
 def encode_snapshot(snapshot: Snapshot) -> str:
@@ -66,22 +76,27 @@ async def load(
     lock: bool,
     published: bool = False,
     component_ids: tuple[UUID, ...] = (),
+    update_id: UUID | None = None,
 ) -> Loaded:
     """Read the snapshot of `incident_id` (None for a new stream), with `lock` locking it until
-    the transaction ends; with `published`, the components on the organization's published pages; of
-    `component_ids`, those that are the organization's components."""
+    the transaction ends; with `published`, the components on the organization's published
+    pages; of `component_ids`, those that are the organization's components; where the update
+    `update_id` stands on the incident."""
     row = await conn.fetchrow(
         _LOAD_LOCKED if lock else _LOAD_UNLOCKED,
         incident_id,
         organization_id,
         published,
         list(component_ids),
+        update_id,
     )
     snapshot = _decoder.decode(row["snapshot"]) if row["snapshot"] else None
-    behind = snapshot is not None and (row["version"] or 0) > snapshot.version
+    last = row["version"] or 0
     return Loaded(
         snapshot=snapshot,
-        stale=row["snapshot"] == "" or behind,
+        stale=row["snapshot"] == "" or (snapshot is not None and last > snapshot.version),
+        waited=snapshot is not None and last < snapshot.version,
         published_component_ids=frozenset(row["published"] or ()),
         known_component_ids=frozenset(row["known"] or ()),
+        standing=row["standing"] or "absent",
     )

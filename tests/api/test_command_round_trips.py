@@ -6,15 +6,22 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from app.domain.commands import RedactUpdate
+from app.domain.errors import DomainError
+from app.domain.values import Actor
+from app.handle import handle
+from app.store.event_store import EventMetadata
 from app.store.rebuild import rebuild_projections
 from testkit.databases import projection_rows
 from tests.api.conftest import Org, event_count, open_incident
+from tests.workers.services import eventually
 
 
 class CountingPool:
@@ -77,6 +84,48 @@ async def test_a_public_update_is_two_round_trips_however_long_the_history(
     assert not any("FROM events WHERE stream_id = $1 ORDER BY" in s for s in counted.statements)
     shown = await client.get(f"/v1/incidents/{incident['id']}", headers=org.headers)
     assert shown.json()["data"]["componentStatuses"][0]["status"] == "degraded_performance"
+
+
+async def test_a_keyed_update_is_three_round_trips_and_its_retry_one(
+    client: AsyncTestClient, org: Org, counted: CountingPool
+) -> None:
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}/updates"
+    keyed = {**org.headers, "Idempotency-Key": "first"}
+    await client.post(url, json=public_update(org, 0), headers=keyed)  # types learnt once
+    counted.statements.clear()
+    keyed = {**org.headers, "Idempotency-Key": "second"}
+    response = await client.post(url, json=public_update(org, 1), headers=keyed)
+    assert response.status_code == 201, response.text
+    # The key claimed with its outcome looked up, the snapshot, the writes with the outcome.
+    assert len(counted.statements) == 3, counted.statements
+    counted.statements.clear()
+    again = await client.post(url, json=public_update(org, 1), headers=keyed)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["data"]["id"] == response.json()["data"]["id"]
+    assert len(counted.statements) == 1, counted.statements
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"visibility": "internal", "body": "   ", "statusChange": "identified"},
+        {"visibility": "internal", "body": "Rolled back.", "notifySubscribers": False},
+    ],
+    ids=["bare status change", "note"],
+)
+async def test_a_posted_update_is_answered_as_it_reads_back(
+    client: AsyncTestClient, org: Org, update: dict
+) -> None:
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}/updates"
+    answers = []
+    for body in (update, public_update(org, 1)):
+        posted = await client.post(url, json=body, headers=org.headers)
+        assert posted.status_code == 201, posted.text
+        answers.append(posted.json()["data"])
+    listed = await client.get(url, headers=org.headers)
+    assert listed.json()["data"] == answers
 
 
 async def test_opening_and_editing_are_two_round_trips(
@@ -151,3 +200,67 @@ async def test_an_incident_without_a_snapshot_is_folded_from_its_log(
     async with pool.acquire() as conn:
         await rebuild_projections(conn)
     assert await projection_rows(pool) == live
+
+
+async def test_an_incident_with_a_long_history_keeps_a_snapshot_of_constant_size(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}/updates"
+
+    async def size() -> int:
+        return await pool.fetchval(
+            "SELECT pg_column_size(i.*) + octet_length(snapshot::text) FROM incidents i"
+            " WHERE id = $1",
+            incident["id"],
+        )
+
+    for n in range(11):
+        await client.post(url, json=public_update(org, n), headers=org.headers)
+    early = await size()
+    for n in range(11, 61):
+        await client.post(url, json=public_update(org, n), headers=org.headers)
+    # A byte or two for digits of a count and of times; each update's id would add 36 or more.
+    assert abs(await size() - early) <= 16
+    shown = await client.get("/status/acme/api/v2/incidents.json")
+    [public] = shown.json()["incidents"]
+    assert [u["body"] for u in public["incident_updates"]][:2] == ["Update 60", "Update 59"]
+    assert len(public["incident_updates"]) == 61
+
+
+async def test_a_redaction_queued_behind_another_of_the_same_update_is_refused(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    incident = await open_incident(client, org)
+    url = f"/v1/incidents/{incident['id']}/updates"
+    posted = await client.post(url, json=public_update(org, 1), headers=org.headers)
+    organization = await pool.fetchval(
+        "SELECT organization_id FROM incidents WHERE id = $1", incident["id"]
+    )
+    redact = RedactUpdate(
+        incident_id=uuid.UUID(incident["id"]),
+        update_id=uuid.UUID(posted.json()["data"]["id"]),
+        actor=Actor(id=uuid.uuid4(), name="Bob Ito"),
+        at=datetime.now(UTC),
+    )
+
+    async def redact_in_transaction(conn: asyncpg.Connection) -> None:
+        async with conn.transaction():
+            await handle(conn, redact, organization, EventMetadata())
+
+    async with pool.acquire() as first, pool.acquire() as second:
+        async with first.transaction():
+            await handle(first, redact, organization, EventMetadata())
+            queued = asyncio.create_task(redact_in_transaction(second))
+            # Commit only once the second redaction has read and waits for the incident's lock.
+            waiting = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1"
+            pid = second.get_server_pid()
+            await eventually(lambda: pool.fetchval(waiting, pid), what="the lock wait")
+        with pytest.raises(DomainError) as refused:
+            await queued
+    assert refused.value.code == "already_redacted"
+    redactions = await pool.fetchval(
+        "SELECT count(*) FROM events WHERE stream_id = $1 AND type = 'UpdateRedacted'",
+        incident["id"],
+    )
+    assert redactions == 1

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 
 import asyncpg
+import pytest
 from litestar.testing import AsyncTestClient
 
-from app.store.idempotency import delete_expired_keys
+from app.domain.commands import PostUpdate
+from app.domain.values import Actor
+from app.handle import handle
+from app.store.event_store import EventMetadata
+from app.store.idempotency import Keyed, KeyTaken, Outcome, delete_expired_keys
 from tests.api.conftest import Org, event_count, open_incident
 from tests.conftest import KeyMaker
 
@@ -190,3 +197,35 @@ async def test_a_rule_error_is_replayed_in_the_dialect_that_answers_it_422(
     assert again.status_code == 422
     assert again.json()["errors"] == first.json()["errors"]
     assert (await client.post(url, json=body, headers=keyed(org, "i2"))).status_code == 201
+
+
+async def test_a_command_whose_key_got_an_outcome_meanwhile_keeps_nothing(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    """Between a request's look-up of its key and its write, another request with the key
+    may have stored its outcome: the write then fails whole, and no event is appended twice."""
+    incident = await open_incident(client, org)
+    organization = await pool.fetchval(
+        "SELECT organization_id FROM incidents WHERE id = $1", incident["id"]
+    )
+    await pool.execute(
+        "INSERT INTO idempotency_keys (organization_id, key, fingerprint, status)"
+        " VALUES ($1, 'k', '\\x00', 201)",
+        organization,
+    )
+    events = await event_count(pool)
+    command = PostUpdate(
+        incident_id=uuid.UUID(incident["id"]),
+        update_id=uuid.uuid4(),
+        visibility="internal",
+        body="Investigating.",
+        actor=Actor(id=uuid.uuid4(), name="Bob Ito"),
+        at=datetime.now(UTC),
+    )
+    outcome = Outcome(fingerprint=b"\x01", status=201, resource_id=command.update_id)
+    keyed = Keyed(organization_id=organization, key="k", outcome=outcome)
+    async with pool.acquire() as conn:
+        with pytest.raises(KeyTaken):
+            await handle(conn, command, organization, EventMetadata(), keyed=keyed)
+    assert await event_count(pool) == events
+    assert await pool.fetchval("SELECT fingerprint FROM idempotency_keys") == b"\x00"

@@ -256,10 +256,5 @@ async def backdate(pool: asyncpg.Pool, hours: int) -> None:
     """Age every change the page shows, as if it had been made `hours` ago."""
     shift = timedelta(hours=hours)
     await pool.execute("UPDATE status_pages SET updated_at = updated_at - $1::interval", shift)
-    await pool.execute(
-        "UPDATE incidents SET updated_at = updated_at - $1::interval, public_timeline = ("
-        " SELECT jsonb_agg(jsonb_set(entry, '{at}',"
-        "  to_jsonb((entry ->> 'at')::timestamptz - $1::interval)))"
-        " FROM jsonb_array_elements(public_timeline) entry)",
-        shift,
-    )
+    await pool.execute("UPDATE incidents SET updated_at = updated_at - $1::interval", shift)
+    await pool.execute("UPDATE incident_updates SET posted_at = posted_at - $1::interval", shift)

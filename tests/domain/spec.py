@@ -6,11 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import pytest
 
 from app.domain import decide as incident_decider
 from app.domain import incident, maintenance, maintenance_decide
+from app.domain.commands import RedactUpdate
 from app.domain.errors import DomainError, FieldPath
+from app.domain.incident import update_standing
 
 _ANY_FIELD = object()
 
@@ -40,6 +43,10 @@ class Given:
     decider: Decider
 
     def when(self, command: Any) -> When:
+        if isinstance(command, RedactUpdate):
+            # The fact the shell looks up beside the state, taken from the given events.
+            standing = update_standing(self.events, command.update_id)
+            command = msgspec.structs.replace(command, standing=standing)
         return When(self.decider.fold(self.events), command, self.decider)
 
 

@@ -1,7 +1,7 @@
 """`evolve` and `fold`: the state a stream of events folds into."""
 
 from app.domain.events import IncidentEdited, UpdateRedacted
-from app.domain.incident import fold
+from app.domain.incident import fold, update_standing
 
 from .examples import (
     ALICE,
@@ -46,7 +46,7 @@ def test_status_changes_follow_the_events_and_resolving_stamps_the_time():
     assert state.status == "resolved"
     assert state.resolved_at == at(30)
     assert state.updated_at == at(30)
-    assert state.update_ids == {UPDATE_1, UPDATE_2}
+    assert state.update_count == 2
 
 
 def test_component_statuses_merge_per_component_across_updates():
@@ -80,18 +80,17 @@ def test_editing_replaces_only_the_fields_it_sets():
     assert state.updated_at == at(10)
 
 
-def test_redaction_is_remembered_per_update():
-    state = fold(
-        [
-            opened(),
-            posted(UPDATE_1, 5),
-            posted(UPDATE_2, 6),
-            posted(UPDATE_3, 7),
-            UpdateRedacted(update_id=UPDATE_2, redacted_by=ALICE, at=at(8)),
-        ]
-    )
-    assert state.update_ids == {UPDATE_1, UPDATE_2, UPDATE_3}
-    assert state.redacted_update_ids == {UPDATE_2}
+def test_where_an_update_stands_follows_its_posting_and_redaction():
+    events = [
+        opened(),
+        posted(UPDATE_1, 5),
+        posted(UPDATE_2, 6),
+        UpdateRedacted(update_id=UPDATE_2, redacted_by=ALICE, at=at(8)),
+    ]
+    assert fold(events).update_count == 2
+    assert update_standing(events, UPDATE_1) == "posted"
+    assert update_standing(events, UPDATE_2) == "redacted"
+    assert update_standing(events, UPDATE_3) == "absent"
 
 
 def test_an_internal_update_changes_the_component_statuses_but_not_the_public_ones():

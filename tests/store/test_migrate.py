@@ -8,9 +8,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from app.domain.commands import OpenIncident, PostUpdate, RedactUpdate
 from app.domain.timeline import TimelineEntry
-from app.domain.values import ComponentStatus
+from app.domain.values import Actor, ComponentStatus
+from app.handle import handle
 from app.store.codec import decode_component_statuses, encode_json
+from app.store.event_store import EventMetadata
 from app.store.migrate import BASELINE, migrate, migration_files
 from testkit.databases import scratch_database
 from tests.conftest import Services
@@ -83,6 +86,7 @@ async def test_an_older_database_gets_public_component_statuses_from_its_public_
             # As schema.sql made it before the column existed.
             await conn.execute(
                 "ALTER TABLE incidents DROP COLUMN public_component_statuses;"
+                " ALTER TABLE incidents ADD COLUMN public_timeline jsonb NOT NULL;"
                 " DELETE FROM schema_migrations WHERE name = '0001_public_component_statuses'"
             )
             ids = {}
@@ -107,6 +111,56 @@ async def test_an_older_database_gets_public_component_statuses_from_its_public_
                     ids[title],
                 )
                 assert decode_component_statuses(shown) == tuple(public), title
+        finally:
+            await conn.close()
+
+
+async def test_an_older_database_gets_update_versions_and_folds_its_streams_again(
+    services: Services,
+) -> None:
+    organization, incident = uuid.uuid4(), uuid.uuid4()
+    actor = Actor(id=uuid.uuid4(), name="Alice Chen")
+    at = datetime(2025, 4, 7, 9, 0, tzinfo=UTC)
+    updates = [uuid.uuid4() for _ in range(3)]
+    async with scratch_database(admin_url=services.admin_url) as url:
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn)
+            opened = OpenIncident(
+                incident_id=incident,
+                organization_id=organization,
+                title="Payments down",
+                severity="major",
+                component_ids=(),
+                actor=actor,
+                at=at,
+            )
+            await handle(conn, opened, organization, EventMetadata())
+            for update_id in updates:
+                posted = PostUpdate(
+                    incident_id=incident,
+                    update_id=update_id,
+                    visibility="internal",
+                    body="Looking",
+                    actor=actor,
+                    at=at,
+                )
+                await handle(conn, posted, organization, EventMetadata())
+            # As schema.sql made it before: no versions on updates, a timeline on the incident.
+            await conn.execute(
+                "ALTER TABLE incident_updates DROP COLUMN version;"
+                " ALTER TABLE incidents ADD COLUMN public_timeline jsonb NOT NULL DEFAULT '[]';"
+                " DELETE FROM schema_migrations WHERE name = '0005_flat_command_history'"
+            )
+            assert await migrate(conn) == ["0005_flat_command_history"]
+            rows = await conn.fetch(
+                "SELECT id FROM incident_updates WHERE incident_id = $1 ORDER BY version", incident
+            )
+            assert [row["id"] for row in rows] == updates
+            assert await conn.fetchval("SELECT snapshot FROM incidents") is None
+            redact = RedactUpdate(incident_id=incident, update_id=updates[1], actor=actor, at=at)
+            handled = await handle(conn, redact, organization, EventMetadata())
+            assert handled.version == 5
         finally:
             await conn.close()
 

@@ -10,18 +10,17 @@ from datetime import UTC, datetime
 from typing import Any, get_args
 from uuid import UUID
 
-import asyncpg
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from app.api.auth import READ, WRITE
 from app.api.body import decode_json
-from app.api.errors import NotFound, RequestInvalid, parse_id
-from app.api.idempotency import Render, write_once
+from app.api.errors import NotFound, RequestError, RequestInvalid, parse_id
+from app.api.idempotency import Render
 from app.api.pagination import Version, next_cursor, page_request
 from app.api.post_update import UpdateRequest, post_update
-from app.api.run import run_command
+from app.api.run import run_once
 from app.api.v1.schemas import (
     AuditEntryOut,
     CreateIncident,
@@ -68,9 +67,9 @@ class IncidentController(Controller):
 
     @post("/", opt=WRITE, status_code=201)
     async def open(self, request: Request, principal: NamedDependency[Principal]) -> Response:
-        async def work(conn: asyncpg.Connection) -> UUID:
+        async def build() -> OpenIncident:
             data = await decode_json(request, CreateIncident)
-            command = OpenIncident(
+            return OpenIncident(
                 incident_id=new_id(),
                 organization_id=principal.organization_id,
                 title=data.title,
@@ -80,10 +79,8 @@ class IncidentController(Controller):
                 actor=principal.member,
                 at=datetime.now(UTC),
             )
-            await run_command(conn, request, principal, command)
-            return command.incident_id
 
-        return await write_once(request, principal, work, self._render(request, principal), 201)
+        return await run_once(request, principal, build, self._render(request, principal), 201)
 
     @staticmethod
     def _render(request: Request, principal: Principal) -> Render:
@@ -101,9 +98,9 @@ class IncidentController(Controller):
     ) -> Response:
         incident = await _find(request, principal, parse_id(incident_id, "incident"))
 
-        async def work(conn: asyncpg.Connection) -> UUID:
+        async def build() -> EditIncident:
             data = await decode_json(request, EditIncidentIn)
-            command = EditIncident(
+            return EditIncident(
                 incident_id=incident.id,
                 title=data.title,
                 severity=data.severity,
@@ -111,10 +108,8 @@ class IncidentController(Controller):
                 actor=principal.member,
                 at=datetime.now(UTC),
             )
-            await run_command(conn, request, principal, command)
-            return incident.id
 
-        return await write_once(request, principal, work, self._render(request, principal), 200)
+        return await run_once(request, principal, build, self._render(request, principal), 200)
 
     @get("/", opt=READ)
     async def list(
@@ -163,12 +158,18 @@ class IncidentController(Controller):
         principal: NamedDependency[Principal],
         incident_id: FromPath[str],
     ) -> Response:
-        incident = await _find(request, principal, parse_id(incident_id, "incident"))
+        incident = parse_id(incident_id, "incident")
 
         async def parse() -> UpdateRequest:
-            data = await decode_json(request, PostUpdateIn)
+            try:
+                data = await decode_json(request, PostUpdateIn)
+            except RequestError:
+                # A missing incident is a 404 before a malformed body is a 422; the command
+                # itself finds an incident missing, so only a bad body costs this read.
+                await _find(request, principal, incident)
+                raise
             return UpdateRequest(
-                incident_id=incident.id,
+                incident_id=incident,
                 visibility=data.visibility,
                 body=data.body,
                 status_change=data.status_change,
@@ -220,11 +221,10 @@ class IncidentController(Controller):
             at=datetime.now(UTC),
         )
 
-        async def work(conn: asyncpg.Connection) -> UUID:
-            await run_command(conn, request, principal, command)
-            return command.update_id
+        async def build() -> RedactUpdate:
+            return command
 
-        return await write_once(request, principal, work, _update_renderer(request, principal), 200)
+        return await run_once(request, principal, build, _update_renderer(request, principal), 200)
 
     @get("/{incident_id:str}/events", opt=READ)
     async def events(

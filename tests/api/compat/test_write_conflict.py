@@ -54,8 +54,10 @@ def conflict_of(dialect: str, response) -> str:
 
 
 class Rival:
-    """A writer that skips lock_stream: it appends after the version a request is about to read
-    and commits once the request's own append waits on it.
+    """A writer that skips the incident's lock: it appends after the version a request is about
+    to read, twice, on two connections, and commits each once the request's append waits on it.
+    So the request loses both its tries: the first without a lock, then its retry under the
+    incident's lock, which appends after the first of these and collides with the second.
 
     It runs on a thread of its own, since the test client holds the test's loop while a request
     is served."""
@@ -65,19 +67,28 @@ class Rival:
         self.appended = threading.Event()
 
     async def _race(self) -> None:
-        conn = await asyncpg.connect(self.database)
+        first, second = await asyncpg.connect(self.database), await asyncpg.connect(self.database)
         try:
-            async with conn.transaction():
-                version = len(await read_stream(conn, self.stream))
-                actor = Actor(id=uuid.uuid4(), name="Rival")
-                edit = IncidentEdited(title="Renamed", edited_by=actor, at=datetime.now(UTC))
-                await append(conn, self.stream, version, [edit], EventMetadata())
-                self.appended.set()
+            version = len(await read_stream(first, self.stream))
+            actor = Actor(id=uuid.uuid4(), name="Rival")
+            edits = [
+                IncidentEdited(title=title, edited_by=actor, at=datetime.now(UTC))
+                for title in ("Renamed", "Renamed again")
+            ]
+            conns = (first, second)
+            transactions = [conn.transaction() for conn in conns]
+            for n, (conn, transaction) in enumerate(zip(conns, transactions, strict=True)):
+                await transaction.start()
+                await append(conn, self.stream, version + n, [edits[n]], EventMetadata())
+            self.appended.set()
+            for conn, transaction in zip(conns, transactions, strict=True):
                 async with asyncio.timeout(10):
                     while not await conn.fetchval(_WAITING, conn.get_server_pid()):  # noqa: ASYNC110 - PostgreSQL has no event for it
                         await asyncio.sleep(0.01)
+                await transaction.commit()
         finally:
-            await conn.close()
+            await first.close()
+            await second.close()
 
     def run(self) -> None:
         asyncio.run(self._race())
@@ -110,7 +121,7 @@ async def test_a_write_that_loses_the_race_is_a_409_and_its_retry_succeeds(
     await racing
     assert response.status_code == 409, response.text
     assert conflict_of(dialect, response) == code
-    assert await event_count(pool) == before + 1  # the rival's edit alone
+    assert await event_count(pool) == before + 2  # the rival's edits alone
 
     # A conflict is not the request's outcome: the same key runs it again, on the new state.
     retried = await client.post(url, json=body, headers=headers)
