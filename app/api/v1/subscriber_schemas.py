@@ -131,7 +131,7 @@ class DeliveryOut(Output):
     status_page_id: UUID
     subscriber_id: UUID
     channel: str
-    kind: str  # "update" or "confirmation"
+    kind: str  # "update", "maintenance" (a maintenance's notice) or "confirmation"
     incident_id: UUID | None
     update_id: UUID | None
     status: DeliveryStatus
