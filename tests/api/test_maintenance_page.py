@@ -114,7 +114,7 @@ async def test_in_progress_components_are_under_maintenance_until_it_completes(
     assert "Maintenance in progress" not in html
     # Today's bar shows the minutes under maintenance in their own colour, not as an outage.
     assert 'class="bar under_maintenance"' in html
-    assert "Under maintenance 1 min" in html
+    assert "Under maintenance: 1 min" in html
 
 
 async def test_an_open_incident_that_is_worse_wins_over_maintenance(

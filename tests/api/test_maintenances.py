@@ -85,6 +85,11 @@ async def test_a_bad_window_is_refused_with_its_code_and_changes_nothing(
             "validation_error",
         ),
         ({**window(), "scheduledFor": "not a time"}, 422, "validation_error"),
+        (
+            {"scheduledFor": "9999-12-31T23:00:00-05:00", "scheduledUntil": "9999-12-31T23:30:00Z"},
+            422,
+            "validation_error",
+        ),
     ]
     for fields, status, code in cases:
         response = await client.post(URL, json={**base, **fields}, headers=org.headers)

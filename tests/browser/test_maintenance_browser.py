@@ -98,6 +98,6 @@ async def test_a_visitor_sees_the_maintenance_coming_under_way_and_done(
     await expect(page.locator(f"#maintenance-{maintenance['id']}")).to_have_count(0)
     today = page.locator(".bar").last
     assert await today.evaluate("e => getComputedStyle(e).backgroundColor") == MAINTENANCE_BLUE
-    assert "Under maintenance" in (await today.get_attribute("title") or "")
+    assert "Under maintenance" in (await today.locator(".tip").text_content() or "")
     assert page_errors == []
     await page.screenshot(path=SCREENSHOT_AFTER, full_page=True)

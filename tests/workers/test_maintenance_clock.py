@@ -103,8 +103,7 @@ async def test_several_workers_at_once_move_each_maintenance_once(
     client: AsyncTestClient, org: Org, pool: asyncpg.Pool
 ) -> None:
     maintenances = [(await schedule(client, org))[0] for _ in range(3)]
-    starts = datetime.fromisoformat(maintenances[0]["scheduledFor"])
-    later = starts + timedelta(hours=1)
+    later = max(datetime.fromisoformat(m["scheduledUntil"]) for m in maintenances)
     await asyncio.gather(*(move_due(pool, later) for _ in range(4)))
     for maintenance in maintenances:
         assert await moves(pool, maintenance) == [

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
+from app.api.errors import RequestInvalid
 from app.api.v1.schemas import ActorOut, Body, Input, Output, Title
 from app.domain.maintenance import Maintenance, MaintenanceUpdate
 from app.domain.maintenance_events import MaintenanceStatus
@@ -19,6 +20,26 @@ Moment = Annotated[datetime, msgspec.Meta(tz=True)]
 # Up to a week ahead; null sends no reminder.
 ReminderMinutes = Annotated[int, msgspec.Meta(ge=1, le=7 * 24 * 60)]
 MaintenanceComponentIds = Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
+
+
+# Far enough either way for any real window, and clear of the calendar's ends, where moving a
+# time to UTC would overflow.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def refuse_far_moments(data: ScheduleMaintenanceIn | EditMaintenanceIn) -> None:
+    """422 for a window edge outside EARLIEST..LATEST, naming each."""
+    fields = [
+        (name, f"{name} must be between 2000-01-01 and 9000-01-01 UTC")
+        for name, moment in (
+            ("scheduledFor", data.scheduled_for),
+            ("scheduledUntil", data.scheduled_until),
+        )
+        if moment is not None and not EARLIEST <= moment <= LATEST
+    ]
+    if fields:
+        raise RequestInvalid("The request body failed validation.", fields)
 
 
 class ScheduleMaintenanceIn(Input):

@@ -29,6 +29,7 @@ from app.api.v1.maintenance_schemas import (
     MaintenanceUpdateOut,
     PostMaintenanceUpdateIn,
     ScheduleMaintenanceIn,
+    refuse_far_moments,
 )
 from app.domain.maintenance import Maintenance
 from app.domain.maintenance_commands import (
@@ -108,6 +109,7 @@ class MaintenanceController(Controller):
     async def schedule(self, request: Request, principal: NamedDependency[Principal]) -> Response:
         async def command() -> ScheduleMaintenance:
             data = await decode_json(request, ScheduleMaintenanceIn)
+            refuse_far_moments(data)
             return ScheduleMaintenance(
                 maintenance_id=new_id(),
                 organization_id=principal.organization_id,
@@ -136,6 +138,7 @@ class MaintenanceController(Controller):
 
         async def command() -> EditMaintenance:
             data = await decode_json(request, EditMaintenanceIn)
+            refuse_far_moments(data)
             return EditMaintenance(
                 maintenance_id=found.id,
                 title=data.title,

@@ -173,7 +173,8 @@ class DeliveryOut(Output):
     status_page_id: UUID
     subscriber_id: UUID
     channel: str
-    kind: str  # "update", "component_update" or "confirmation"
+    # "update", "maintenance" (a maintenance's notice), "component_update" or "confirmation"
+    kind: str
     incident_id: UUID | None
     update_id: UUID | None
     status: DeliveryStatus
