@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import time
 
@@ -21,13 +22,15 @@ import asyncpg
 import httpx
 from litestar.testing import AsyncTestClient
 
+from app import event_loop
 from app.api.app import create_app
 from app.config import Settings
 from app.crypto import Keys, new_webhook_secret
 from app.embedded import free_port
 from app.store.api_keys import create_api_key
 from app.store.migrate import migrate
-from bench.harness import insert_webhooks, memory_kib
+from bench import arq_ceiling, bare_sender
+from bench.harness import cpu_seconds, insert_webhooks, memory_kib
 from testkit.databases import scratch_database
 from testkit.redis_server import RedisServer
 
@@ -98,7 +101,8 @@ async def measure(args: argparse.Namespace) -> dict:
             )
             if args.profile:
                 code = (
-                    "import cProfile, atexit; _p = cProfile.Profile(); _p.enable(); "
+                    "import cProfile, atexit, time; "
+                    "_p = cProfile.Profile(time.process_time); _p.enable(); "
                     f"atexit.register(lambda: (_p.disable(), _p.dump_stats({args.profile!r}))); "
                     + code
                 )
@@ -110,6 +114,7 @@ async def measure(args: argparse.Namespace) -> dict:
             ]
             await asyncio.sleep(2)  # let the workers connect
             async with AsyncTestClient(create_app(settings)) as client:
+                cpu = sum(cpu_seconds(worker.pid) for worker in workers)
                 started = time.monotonic()
                 response = await client.post(
                     f"/v1/incidents/{incident_id}/updates",
@@ -134,10 +139,18 @@ async def measure(args: argparse.Namespace) -> dict:
             delivered = await conn.fetchval(
                 "SELECT count(*) FROM deliveries WHERE status = 'delivered'"
             )
+            if args.timeline:  # deliveries per second, from the first one
+                rows = await conn.fetch(
+                    "SELECT second, count(*) FROM (SELECT floor(extract(epoch FROM"
+                    " delivered_at - min(delivered_at) OVER ()))::int AS second"
+                    " FROM deliveries WHERE status = 'delivered') t GROUP BY 1 ORDER BY 1"
+                )
+                print(" ".join(f"{row['second']}:{row['count']}" for row in rows), flush=True)
             await conn.close()
             async with httpx.AsyncClient() as http:
                 received = (await http.get(f"http://127.0.0.1:{receiver_port}/count")).text
             peak_kib = max(memory_kib("VmHWM", worker.pid) for worker in workers)
+            cpu = sum(cpu_seconds(worker.pid) for worker in workers) - cpu
             return {
                 "peak_worker_mib": peak_kib / 1024,
                 "first": first,
@@ -145,6 +158,7 @@ async def measure(args: argparse.Namespace) -> dict:
                 "elapsed": elapsed,
                 "rate": delivered / elapsed,
                 "received": int(received),
+                "cpu_ms": 1000 * cpu / max(delivered, 1),
             }
     finally:
         for process in [*workers, receiver]:
@@ -159,15 +173,46 @@ def options(**overrides: object) -> argparse.Namespace:
 
 
 async def main(args: argparse.Namespace) -> None:
-    figures = await measure(args)
-    print(
-        f"{args.subscribers} webhooks on {args.hosts} host(s) + {args.dead} dead, "
-        f"{args.workers} worker(s), batch {args.batch}, "
-        f"max_jobs {args.max_jobs}: first settled after {figures['first']:.2f} s, "
-        f"{figures['delivered']} delivered in {figures['elapsed']:.2f} s "
-        f"({figures['rate']:.0f}/s); receiver saw {figures['received']} distinct keys; "
-        f"worker peak RSS {figures['peak_worker_mib']:.0f} MiB"
-    )
+    """Herald and, with --baselines, the bare sender and arq's drain, alternating round by
+    round; the medians and their ratios at the end."""
+    rates: dict[str, list[float]] = {"herald": [], "bare aiohttp": [], "arq no-op": []}
+    cpu: dict[str, list[float]] = {"herald": [], "bare aiohttp": []}
+    for _ in range(args.rounds):
+        figures = await measure(args)
+        rates["herald"].append(figures["rate"])
+        cpu["herald"].append(figures["cpu_ms"])
+        print(
+            f"{args.subscribers} webhooks on {args.hosts} host(s) + {args.dead} dead, "
+            f"{args.workers} worker(s), batch {args.batch}, "
+            f"max_jobs {args.max_jobs}: first settled after {figures['first']:.2f} s, "
+            f"{figures['delivered']} delivered in {figures['elapsed']:.2f} s "
+            f"({figures['rate']:.0f}/s, {figures['cpu_ms']:.2f} ms of worker CPU each); "
+            f"receiver saw {figures['received']} distinct keys; "
+            f"worker peak RSS {figures['peak_worker_mib']:.0f} MiB",
+            flush=True,
+        )
+        if not args.baselines:
+            continue
+        bare = await bare_sender.measure(args.subscribers, args.hosts)
+        rates["bare aiohttp"].append(bare["rate"])
+        cpu["bare aiohttp"].append(bare["cpu_ms"])
+        ceiling = await arq_ceiling.measure(args.subscribers, args.max_jobs)
+        rates["arq no-op"].append(ceiling["rate"])
+        print(
+            f"  bare aiohttp sender: {bare['rate']:.0f}/s ({bare['cpu_ms']:.2f} ms CPU each);"
+            f" arq no-op drain: {ceiling['rate']:.0f} jobs/s",
+            flush=True,
+        )
+    if args.baselines:
+        herald = statistics.median(rates["herald"])
+        for name in ("bare aiohttp", "arq no-op"):
+            baseline = statistics.median(rates[name])
+            ratio = herald / baseline
+            print(f"median herald {herald:.0f}/s, {name} {baseline:.0f}/s: {ratio:.2f}x")
+        print(
+            f"median CPU per message: herald {statistics.median(cpu['herald']):.2f} ms,"
+            f" bare aiohttp {statistics.median(cpu['bare aiohttp']):.2f} ms"
+        )
 
 
 PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -179,6 +224,11 @@ PARSER.add_argument("--hosts", type=int, default=1, help="receiver hosts, 127.0.
 PARSER.add_argument("--dead", type=int, default=0, help="subscribers that are never answered")
 PARSER.add_argument("--timeout", type=float, default=300)
 PARSER.add_argument("--profile", help="write the worker's cProfile stats to this file")
+PARSER.add_argument("--rounds", type=int, default=1)
+PARSER.add_argument("--timeline", action="store_true", help="print deliveries per second")
+PARSER.add_argument(
+    "--baselines", action="store_true", help="also the bare sender and arq's no-op drain"
+)
 
 if __name__ == "__main__":
-    asyncio.run(main(PARSER.parse_args()))
+    event_loop.run(main(PARSER.parse_args()))
