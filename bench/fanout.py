@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import sys
 import time
@@ -108,7 +109,7 @@ async def measure(args: argparse.Namespace) -> dict:
                 )
             workers = [
                 await asyncio.create_subprocess_exec(
-                    sys.executable, "-c", code, stderr=asyncio.subprocess.DEVNULL
+                    sys.executable, "-c", code, stderr=asyncio.subprocess.DEVNULL, cwd=args.code
                 )
                 for _ in range(args.workers)
             ]
@@ -146,6 +147,23 @@ async def measure(args: argparse.Namespace) -> dict:
                     " FROM deliveries WHERE status = 'delivered') t GROUP BY 1 ORDER BY 1"
                 )
                 print(" ".join(f"{row['second']}:{row['count']}" for row in rows), flush=True)
+                # Where the time before the first send goes: the update's commit, the
+                # dispatcher's transaction that writes the rows, the first rows marked queued,
+                # the first claim, the first delivery.
+                stages = await conn.fetchrow(
+                    "SELECT (SELECT max(recorded_at) FROM events) AS posted,"
+                    " min(created_at) AS rows, min(enqueued_at) AS queued,"
+                    " min(last_attempt_at) AS claimed, min(delivered_at) AS delivered"
+                    " FROM deliveries"
+                )
+                steps = list(stages.items())
+                print(
+                    ", ".join(
+                        f"{name} +{(at - before).total_seconds():.2f} s"
+                        for (_, before), (name, at) in itertools.pairwise(steps)
+                    ),
+                    flush=True,
+                )
             await conn.close()
             async with httpx.AsyncClient() as http:
                 received = (await http.get(f"http://127.0.0.1:{receiver_port}/count")).text
@@ -200,7 +218,7 @@ async def main(args: argparse.Namespace) -> None:
         rates["arq no-op"].append(ceiling["rate"])
         print(
             f"  bare aiohttp sender: {bare['rate']:.0f}/s ({bare['cpu_ms']:.2f} ms CPU each);"
-            f" arq no-op drain: {ceiling['rate']:.0f} jobs/s",
+            f" arq no-op drain: {ceiling['rate']:.0f} jobs/s ({ceiling['cpu_ms']:.2f} ms CPU each)",
             flush=True,
         )
     if args.baselines:
@@ -225,6 +243,9 @@ PARSER.add_argument("--dead", type=int, default=0, help="subscribers that are ne
 PARSER.add_argument("--timeout", type=float, default=300)
 PARSER.add_argument("--profile", help="write the worker's cProfile stats to this file")
 PARSER.add_argument("--rounds", type=int, default=1)
+PARSER.add_argument(
+    "--code", help="run the workers from this checkout: another version, against the same bench"
+)
 PARSER.add_argument("--timeline", action="store_true", help="print deliveries per second")
 PARSER.add_argument(
     "--baselines", action="store_true", help="also the bare sender and arq's no-op drain"
