@@ -113,7 +113,7 @@ async def measure(args: argparse.Namespace) -> dict:
                 )
                 for _ in range(args.workers)
             ]
-            await asyncio.sleep(2)  # let the workers connect
+            await _workers_listening(url, len(workers))
             async with AsyncTestClient(create_app(settings)) as client:
                 cpu = sum(cpu_seconds(worker.pid) for worker in workers)
                 started = time.monotonic()
@@ -183,6 +183,23 @@ async def measure(args: argparse.Namespace) -> dict:
             process.terminate()
             await process.wait()
         redis.remove()
+
+
+async def _workers_listening(url: str, workers: int) -> None:
+    """Wait until every worker's dispatcher listens for new events: a worker still importing
+    on a busy machine would otherwise count as delivery time."""
+    conn = await asyncpg.connect(url)
+    try:
+        while True:
+            listening = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+            if listening >= workers:
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
 
 
 def options(**overrides: object) -> argparse.Namespace:
