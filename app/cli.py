@@ -28,7 +28,7 @@ from app.logs import configure_logging
 from app.status import report
 from app.store.api_keys import SCOPES, KeyInfo, create_api_key, list_api_keys, revoke_api_key
 from app.store.migrate import migrate
-from app.store.pool import DatabaseUnreachable, connect
+from app.store.pool import DatabaseUnreachable, connect, connected
 from app.store.rebuild import rebuild_projections
 from app.store.webhook_secrets import Reencrypted, reencrypt_webhook_secrets
 
@@ -345,7 +345,10 @@ def rebuild() -> None:
                 bar.total = total
                 bar.update(done - bar.n)
 
-            return await rebuild_projections(conn, on_progress=progress)
+            url = _settings().database_url
+            return await rebuild_projections(
+                conn, another=lambda: connected(url), on_progress=progress
+            )
 
     click.echo(f"projections rebuilt from {_with_connection(replay)} events")
 

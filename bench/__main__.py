@@ -13,7 +13,7 @@ import asyncio
 import sys
 
 from app import event_loop
-from bench import arq_ceiling, command_path, fanout, reads, rebuild, report, servers
+from bench import arq_ceiling, bare_sender, command_path, fanout, reads, rebuild, report, servers
 from bench.harness import Figure
 from bench.world import world
 
@@ -37,13 +37,15 @@ async def fanout_benchmark(args: argparse.Namespace) -> list[Figure]:
     print("== fanout", flush=True)
     herald = Figure("notification fan-out", f"{args.subscribers} webhooks", "herald", "msgs/s")
     ceiling = Figure("notification fan-out", f"{args.subscribers} webhooks", "arq no-op", "msgs/s")
+    bare = Figure("notification fan-out", f"{args.subscribers} webhooks", "bare aiohttp", "msgs/s")
     memory = Figure("notification fan-out", "peak worker RSS", "herald", "MiB")
     for _ in range(args.rounds):
         figures = await fanout.measure(fanout.options(subscribers=args.subscribers))
         herald.values.append(figures["rate"])
         memory.values.append(figures["peak_worker_mib"])
         ceiling.values.append((await arq_ceiling.measure(args.subscribers))["rate"])
-    return [herald, ceiling, memory]
+        bare.values.append((await bare_sender.measure(args.subscribers))["rate"])
+    return [herald, ceiling, bare, memory]
 
 
 async def main(args: argparse.Namespace) -> None:

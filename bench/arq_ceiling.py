@@ -15,6 +15,7 @@ from arq.connections import RedisSettings
 from arq.worker import func
 
 from app import event_loop
+from bench.harness import cpu_seconds
 from testkit.redis_server import RedisServer
 from workers.settings import POLL_DELAY
 
@@ -41,14 +42,15 @@ async def measure(jobs: int, max_jobs: int = 20) -> dict:
             keep_result=0,
             handle_signals=False,
         )
-        started = time.monotonic()
+        started, cpu = time.monotonic(), cpu_seconds()
         await worker.main()
-        elapsed = time.monotonic() - started
+        elapsed, cpu = time.monotonic() - started, cpu_seconds() - cpu
         await worker.close()
         return {
             "jobs": worker.jobs_complete,
             "elapsed": elapsed,
             "rate": worker.jobs_complete / elapsed,
+            "cpu_ms": 1000 * cpu / max(worker.jobs_complete, 1),
         }
     finally:
         redis.remove()

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import statistics
 import sys
 import time
 
@@ -23,13 +25,15 @@ import asyncpg
 import httpx
 from litestar.testing import AsyncTestClient
 
+from app import event_loop
 from app.api.app import create_app
 from app.config import Settings
 from app.crypto import Keys, new_webhook_secret
 from app.embedded import free_port
 from app.store.api_keys import create_api_key
 from app.store.migrate import migrate
-from bench.harness import insert_webhooks, memory_kib
+from bench import arq_ceiling, bare_sender
+from bench.harness import cpu_seconds, insert_webhooks, memory_kib
 from testkit.databases import scratch_database
 from testkit.redis_server import RedisServer
 
@@ -109,18 +113,20 @@ async def measure(args: argparse.Namespace) -> dict:
             )
             if args.profile:
                 code = (
-                    "import cProfile, atexit; _p = cProfile.Profile(); _p.enable(); "
+                    "import cProfile, atexit, time; "
+                    "_p = cProfile.Profile(time.process_time); _p.enable(); "
                     f"atexit.register(lambda: (_p.disable(), _p.dump_stats({args.profile!r}))); "
                     + code
                 )
             workers = [
                 await asyncio.create_subprocess_exec(
-                    sys.executable, "-c", code, stderr=asyncio.subprocess.DEVNULL
+                    sys.executable, "-c", code, stderr=asyncio.subprocess.DEVNULL, cwd=args.code
                 )
                 for _ in range(args.workers)
             ]
-            await asyncio.sleep(2)  # let the workers connect
+            await _workers_listening(url, len(workers))
             async with AsyncTestClient(create_app(settings)) as client:
+                cpu = sum(cpu_seconds(worker.pid) for worker in workers)
                 started = time.monotonic()
                 response = await client.post(
                     f"/v1/incidents/{incident_id}/updates",
@@ -151,10 +157,35 @@ async def measure(args: argparse.Namespace) -> dict:
             delivered = await conn.fetchval(
                 "SELECT count(*) FROM deliveries WHERE status = 'delivered'"
             )
+            if args.timeline:  # deliveries per second, from the first one
+                rows = await conn.fetch(
+                    "SELECT second, count(*) FROM (SELECT floor(extract(epoch FROM"
+                    " delivered_at - min(delivered_at) OVER ()))::int AS second"
+                    " FROM deliveries WHERE status = 'delivered') t GROUP BY 1 ORDER BY 1"
+                )
+                print(" ".join(f"{row['second']}:{row['count']}" for row in rows), flush=True)
+                # Where the time before the first send goes: the update's commit, the
+                # dispatcher's transaction that writes the rows, the first rows marked queued,
+                # the first claim, the first delivery.
+                stages = await conn.fetchrow(
+                    "SELECT (SELECT max(recorded_at) FROM events) AS posted,"
+                    " min(created_at) AS rows, min(enqueued_at) AS queued,"
+                    " min(last_attempt_at) AS claimed, min(delivered_at) AS delivered"
+                    " FROM deliveries"
+                )
+                steps = list(stages.items())
+                print(
+                    ", ".join(
+                        f"{name} +{(at - before).total_seconds():.2f} s"
+                        for (_, before), (name, at) in itertools.pairwise(steps)
+                    ),
+                    flush=True,
+                )
             await conn.close()
             async with httpx.AsyncClient() as http:
                 received = (await http.get(f"http://127.0.0.1:{receiver_port}/count")).text
             peak_kib = max(memory_kib("VmHWM", worker.pid) for worker in workers)
+            cpu = sum(cpu_seconds(worker.pid) for worker in workers) - cpu
             return {
                 "peak_worker_mib": peak_kib / 1024,
                 "first": first,
@@ -162,12 +193,30 @@ async def measure(args: argparse.Namespace) -> dict:
                 "elapsed": elapsed,
                 "rate": delivered / elapsed,
                 "received": int(received),
+                "cpu_ms": 1000 * cpu / max(delivered, 1),
             }
     finally:
         for process in [*workers, receiver]:
             process.terminate()
             await process.wait()
         redis.remove()
+
+
+async def _workers_listening(url: str, workers: int) -> None:
+    """Wait until every worker's dispatcher listens for new events: a worker still importing
+    on a busy machine would otherwise count as delivery time."""
+    conn = await asyncpg.connect(url)
+    try:
+        while True:
+            listening = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+            if listening >= workers:
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
 
 
 def options(**overrides: object) -> argparse.Namespace:
@@ -179,15 +228,46 @@ async def main(args: argparse.Namespace) -> None:
     if args.component_changes:
         await compare_component_changes(args)
         return
-    figures = await measure(args)
-    print(
-        f"{args.subscribers} webhooks on {args.hosts} host(s) + {args.dead} dead, "
-        f"{args.workers} worker(s), batch {args.batch}, "
-        f"max_jobs {args.max_jobs}: first settled after {figures['first']:.2f} s, "
-        f"{figures['delivered']} delivered in {figures['elapsed']:.2f} s "
-        f"({figures['rate']:.0f}/s); receiver saw {figures['received']} distinct keys; "
-        f"worker peak RSS {figures['peak_worker_mib']:.0f} MiB"
-    )
+    """Herald and, with --baselines, the bare sender and arq's drain, alternating round by
+    round; the medians and their ratios at the end."""
+    rates: dict[str, list[float]] = {"herald": [], "bare aiohttp": [], "arq no-op": []}
+    cpu: dict[str, list[float]] = {"herald": [], "bare aiohttp": []}
+    for _ in range(args.rounds):
+        figures = await measure(args)
+        rates["herald"].append(figures["rate"])
+        cpu["herald"].append(figures["cpu_ms"])
+        print(
+            f"{args.subscribers} webhooks on {args.hosts} host(s) + {args.dead} dead, "
+            f"{args.workers} worker(s), batch {args.batch}, "
+            f"max_jobs {args.max_jobs}: first settled after {figures['first']:.2f} s, "
+            f"{figures['delivered']} delivered in {figures['elapsed']:.2f} s "
+            f"({figures['rate']:.0f}/s, {figures['cpu_ms']:.2f} ms of worker CPU each); "
+            f"receiver saw {figures['received']} distinct keys; "
+            f"worker peak RSS {figures['peak_worker_mib']:.0f} MiB",
+            flush=True,
+        )
+        if not args.baselines:
+            continue
+        bare = await bare_sender.measure(args.subscribers, args.hosts)
+        rates["bare aiohttp"].append(bare["rate"])
+        cpu["bare aiohttp"].append(bare["cpu_ms"])
+        ceiling = await arq_ceiling.measure(args.subscribers, args.max_jobs)
+        rates["arq no-op"].append(ceiling["rate"])
+        print(
+            f"  bare aiohttp sender: {bare['rate']:.0f}/s ({bare['cpu_ms']:.2f} ms CPU each);"
+            f" arq no-op drain: {ceiling['rate']:.0f} jobs/s ({ceiling['cpu_ms']:.2f} ms CPU each)",
+            flush=True,
+        )
+    if args.baselines:
+        herald = statistics.median(rates["herald"])
+        for name in ("bare aiohttp", "arq no-op"):
+            baseline = statistics.median(rates[name])
+            ratio = herald / baseline
+            print(f"median herald {herald:.0f}/s, {name} {baseline:.0f}/s: {ratio:.2f}x")
+        print(
+            f"median CPU per message: herald {statistics.median(cpu['herald']):.2f} ms,"
+            f" bare aiohttp {statistics.median(cpu['bare aiohttp']):.2f} ms"
+        )
 
 
 async def compare_component_changes(args: argparse.Namespace) -> None:
@@ -218,6 +298,14 @@ PARSER.add_argument(
     action="store_true",
     help="compare with subscribers that also hear the update's component change",
 )
+PARSER.add_argument("--rounds", type=int, default=1)
+PARSER.add_argument(
+    "--code", help="run the workers from this checkout: another version, against the same bench"
+)
+PARSER.add_argument("--timeline", action="store_true", help="print deliveries per second")
+PARSER.add_argument(
+    "--baselines", action="store_true", help="also the bare sender and arq's no-op drain"
+)
 
 if __name__ == "__main__":
-    asyncio.run(main(PARSER.parse_args()))
+    event_loop.run(main(PARSER.parse_args()))

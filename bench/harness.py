@@ -69,6 +69,13 @@ async def insert_webhooks(
     )
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User and system CPU time the process has used so far, from /proc: a cost that a
+    machine shared with other work does not inflate, where wall-clock rates drift."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def memory_kib(field: str, pid: int | str = "self") -> int:
     """From /proc: VmRSS (resident now) or VmHWM (the peak since start or the last reset)."""
     lines = Path(f"/proc/{pid}/status").read_text().splitlines()

@@ -31,6 +31,7 @@ from app.ids import new_id
 from app.store.api_keys import SCOPES, create_api_key
 from app.store.codec import decode_event
 from app.store.migrate import migrate
+from app.store.pool import connected
 from app.store.rebuild import rebuild_projections
 from bench.harness import Figure, memory_kib
 from testkit.databases import scratch_database
@@ -165,7 +166,7 @@ async def _measure(kind: str, database_url: str) -> dict:
     try:
         started = time.perf_counter()
         if kind == "herald":
-            events = await rebuild_projections(conn)
+            events = await rebuild_projections(conn, another=lambda: connected(database_url))
         else:
             events = 0
             async with conn.transaction():

@@ -22,7 +22,6 @@ import asyncpg
 import msgspec
 
 from app.domain.notifications import DeliveryStatus
-from app.store.deliveries import DELIVERIES_CHANNEL
 
 
 class Due(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,18 +103,15 @@ async def unmark_enqueued(conn: asyncpg.Connection, rows: Sequence[Due]) -> None
     )
 
 
-_RELEASE = (
-    "UPDATE deliveries w SET blocked_by = NULL, next_attempt_at = now(), enqueued_at = NULL"
-    " FROM deliveries b WHERE w.blocked_by = b.id AND b.status <> 'pending'"
-    " AND w.status = 'pending' AND w.id IN (SELECT id FROM deliveries"
-    "     WHERE blocked_by IS NOT NULL AND {blockers} ORDER BY id FOR UPDATE {skip})"
-)
-
-
 async def release_waiting(conn: asyncpg.Connection) -> None:
     """Let go of rows whose earlier row settled. settle() does it as it goes; this catches
     the rare row parked just as its blocker settled, and skips rows a job holds."""
-    await conn.execute(_RELEASE.format(blockers="true", skip="SKIP LOCKED"))
+    await conn.execute(
+        "UPDATE deliveries w SET blocked_by = NULL, next_attempt_at = now(), enqueued_at = NULL"
+        " FROM deliveries b WHERE w.blocked_by = b.id AND b.status <> 'pending'"
+        " AND w.status = 'pending' AND w.id IN (SELECT id FROM deliveries"
+        "     WHERE blocked_by IS NOT NULL ORDER BY id FOR UPDATE SKIP LOCKED)"
+    )
 
 
 async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> list[Claimed]:
@@ -183,45 +179,46 @@ async def unredacted(conn: asyncpg.Connection, update_ids: Collection[UUID]) -> 
     return {row["update_id"] for row in rows}
 
 
-async def settle(
-    conn: asyncpg.Connection, outcomes: Sequence[Settled], *, take_over: bool = False
-) -> list[UUID]:
-    """Record each attempt's outcome; a row due again waits for the queue with enqueued_at NULL.
-    Returns the rows that waited for these and may go now. With `take_over` the caller sends
-    them itself, so only rows due again wake the queue; unclaimed, they still go on the
-    dispatcher's next round.
+_SETTLE = (
+    "WITH u AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[])"
+    "     AS u(id, status, delay, error)),"
+    " settled AS (UPDATE deliveries d SET status = u.status, lease_until = NULL,"
+    "     last_error = u.error,"
+    "     delivered_at = CASE WHEN u.status = 'delivered' THEN now() END,"
+    "     next_attempt_at = CASE WHEN u.status = 'pending'"
+    "         THEN now() + make_interval(secs => u.delay) ELSE d.next_attempt_at END,"
+    "     enqueued_at = CASE WHEN u.status = 'pending' THEN NULL ELSE d.enqueued_at END"
+    "     FROM u WHERE d.id = u.id AND (d.status = 'pending' OR u.status = 'delivered')"
+    "     AND d.id IN (SELECT id FROM deliveries WHERE id = ANY($1::uuid[])"
+    "         ORDER BY id FOR UPDATE)"
+    "     RETURNING d.id, d.status),"
+    # Settled now, or before (a row cancelled while its message was on the way).
+    " blockers AS (SELECT id FROM settled WHERE status <> 'pending'"
+    "     UNION ALL SELECT id FROM deliveries WHERE id = ANY($1::uuid[]) AND status <> 'pending'"
+    "     AND id NOT IN (SELECT id FROM settled))"
+    " UPDATE deliveries w SET blocked_by = NULL, next_attempt_at = now(), enqueued_at = NULL"
+    " FROM (SELECT id, blocked_by FROM deliveries WHERE blocked_by = ANY($1::uuid[])"
+    "     AND id <> ALL($1::uuid[]) ORDER BY id FOR UPDATE) AS l"
+    " WHERE w.id = l.id AND w.status = 'pending' AND l.blocked_by IN (SELECT id FROM blockers)"
+    " RETURNING w.id, l.blocked_by"
+)
 
-    A row cancelled while its message was on the way stays cancelled unless it arrived.
+
+async def settle(conn: asyncpg.Connection, outcomes: Sequence[Settled]) -> list[tuple[UUID, UUID]]:
+    """Record each attempt's outcome, in one statement; a row due again waits for the queue
+    with enqueued_at NULL. Returns the rows that waited for these and may go now, each with
+    the row it waited for; the caller sends them itself or wakes the queue (`wake_queue`).
+
+    One statement, so nothing is released before its blocker is recorded. A row cancelled
+    while its message was on the way stays cancelled unless it arrived.
     """
     if not outcomes:
         return []
-    # One transaction, so nothing is released before its blocker is recorded.
-    async with conn.transaction():
-        await conn.execute(
-            "UPDATE deliveries d SET status = u.status, lease_until = NULL,"
-            " last_error = u.error,"
-            " delivered_at = CASE WHEN u.status = 'delivered' THEN now() END,"
-            " next_attempt_at = CASE WHEN u.status = 'pending'"
-            "     THEN now() + make_interval(secs => u.delay) ELSE d.next_attempt_at END,"
-            " enqueued_at = CASE WHEN u.status = 'pending' THEN NULL ELSE d.enqueued_at END"
-            " FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[])"
-            " AS u(id, status, delay, error)"
-            " WHERE d.id = u.id AND (d.status = 'pending' OR u.status = 'delivered')"
-            " AND d.id IN (SELECT id FROM deliveries WHERE id = ANY($1::uuid[])"
-            "     ORDER BY id FOR UPDATE)",
-            [o.id for o in outcomes],
-            [o.status for o in outcomes],
-            [o.delay for o in outcomes],
-            [o.error for o in outcomes],
-        )
-        released = [
-            row["id"]
-            for row in await conn.fetch(
-                _RELEASE.format(blockers="blocked_by = ANY($1::uuid[])", skip="")
-                + " RETURNING w.id",
-                [o.id for o in outcomes],
-            )
-        ]
-        if (released and not take_over) or any(o.status == "pending" for o in outcomes):
-            await conn.execute("SELECT pg_notify($1, '')", DELIVERIES_CHANNEL)
-    return released
+    rows = await conn.fetch(
+        _SETTLE,
+        [o.id for o in outcomes],
+        [o.status for o in outcomes],
+        [o.delay for o in outcomes],
+        [o.error for o in outcomes],
+    )
+    return [(row["id"], row["blocked_by"]) for row in rows]

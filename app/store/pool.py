@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -38,6 +40,16 @@ async def connect(database_url: str) -> asyncpg.Connection:
         raise DatabaseUnreachable(
             f"cannot connect to PostgreSQL at {where(database_url)}: {reason}"
         ) from error
+
+
+@asynccontextmanager
+async def connected(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """One connection, closed when the block ends."""
+    conn = await connect(database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 def where(database_url: str) -> str:

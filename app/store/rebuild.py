@@ -12,8 +12,11 @@ projection and no command is lost.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from uuid import UUID
 
 import asyncpg
@@ -30,6 +33,7 @@ SHADOW = "herald_rebuild"
 BEGIN, END = "-- projections:begin", "-- projections:end"
 READ_AT_ONCE = 20_000  # events per statement reading the log
 WRITE_AT_ONCE = 50_000  # events whose rows go in one COPY per table
+YIELD_EVERY = 200  # streams folded between two looks at the connections
 _TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 _NIL = UUID(int=0)
 
@@ -52,18 +56,21 @@ def _statements(ddl: str) -> tuple[list[str], list[str]]:
     return [s for s in statements if s not in indexes], indexes
 
 
-async def _pages(conn: asyncpg.Connection, page: int) -> AsyncIterator[list[list[asyncpg.Record]]]:
+async def _pages(
+    conn: asyncpg.Connection, page: int, turn: asyncio.Lock
+) -> AsyncIterator[list[list[asyncpg.Record]]]:
     """Whole streams in (stream, version) order, a page at a time; a stream cut by the end of
     a page is held back and completed by the next one."""
     after = (_NIL, 0)
     held: list[asyncpg.Record] = []
     while True:
-        rows = await conn.fetch(
-            "SELECT stream_id, version, data::text AS data FROM public.events"
-            " WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3",
-            *after,
-            page,
-        )
+        async with turn:
+            rows = await conn.fetch(
+                "SELECT stream_id, version, data::text AS data FROM public.events"
+                " WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3",
+                *after,
+                page,
+            )
         if not rows:
             if held:
                 yield [held]
@@ -80,15 +87,16 @@ async def _pages(conn: asyncpg.Connection, page: int) -> AsyncIterator[list[list
 
 
 async def _streams(
-    conn: asyncpg.Connection, page: int, streams: Sequence[UUID]
+    conn: asyncpg.Connection, page: int, turn: asyncio.Lock, streams: Sequence[UUID]
 ) -> AsyncIterator[list[list[asyncpg.Record]]]:
     """Only these streams, whole, about a page of events at a time."""
     for start in range(0, len(streams), max(1, page // 10)):
-        rows = await conn.fetch(
-            "SELECT stream_id, version, data::text AS data FROM public.events"
-            " WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id, version",
-            list(streams[start : start + max(1, page // 10)]),
-        )
+        async with turn:
+            rows = await conn.fetch(
+                "SELECT stream_id, version, data::text AS data FROM public.events"
+                " WHERE stream_id = ANY($1::uuid[]) ORDER BY stream_id, version",
+                list(streams[start : start + max(1, page // 10)]),
+            )
         whole: dict[UUID, list[asyncpg.Record]] = {}
         for row in rows:
             whole.setdefault(row["stream_id"], []).append(row)
@@ -100,24 +108,51 @@ def _project(stream: list[asyncpg.Record]) -> Rows | MaintenanceRow:
 
 
 async def _replay(
-    conn: asyncpg.Connection,
+    reader: asyncpg.Connection,
+    writer: asyncpg.Connection,
     page: int,
     streams: Sequence[UUID] | None = None,
     on_page: Callable[[int], None] = lambda events: None,
 ) -> None:
-    projected: list[Rows | MaintenanceRow] = []
-    held = 0
-    pages = _pages(conn, page) if streams is None else _streams(conn, page, streams)
-    async for whole in pages:
-        for stream in whole:
-            projected.append(_project(stream))
-            held += len(stream)
-        if held >= WRITE_AT_ONCE:
-            await copy_streams(conn, projected)
-            projected, held = [], 0
-        on_page(sum(len(stream) for stream in whole))
-    if projected:
-        await copy_streams(conn, projected)
+    """Read, fold and write side by side: the next page is on its way and the last batch of
+    rows is being copied while this process folds, so the time is about the longest of the
+    three rather than their sum. Two pages and two batches at most are held at a time."""
+    read_turn = asyncio.Lock()
+    write_turn = read_turn if writer is reader else asyncio.Lock()
+    fetched: asyncio.Queue[list[list[asyncpg.Record]] | None] = asyncio.Queue(maxsize=1)
+    folded: asyncio.Queue[list[Rows | MaintenanceRow] | None] = asyncio.Queue(maxsize=1)
+
+    async def read() -> None:
+        if streams is None:
+            pages = _pages(reader, page, read_turn)
+        else:
+            pages = _streams(reader, page, read_turn, streams)
+        async for whole in pages:
+            await fetched.put(whole)
+        await fetched.put(None)
+
+    async def write() -> None:
+        while (projected := await folded.get()) is not None:
+            async with write_turn:
+                await copy_streams(writer, projected)
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(read())
+        group.create_task(write())
+        projected: list[Rows | MaintenanceRow] = []
+        held = 0
+        while (whole := await fetched.get()) is not None:
+            for n, stream in enumerate(whole, 1):
+                projected.append(_project(stream))
+                held += len(stream)
+                if n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # let the connections take in and send out rows
+            if held >= WRITE_AT_ONCE:
+                await folded.put(projected)
+                projected, held = [], 0
+            on_page(sum(len(stream) for stream in whole))
+        await folded.put(projected)
+        await folded.put(None)
 
 
 async def _moved_since(conn: asyncpg.Connection, snapshot: str) -> list[UUID]:
@@ -158,7 +193,7 @@ async def _catch_up(conn: asyncpg.Connection, snapshot: str, page: int) -> str:
     moved = await _moved_since(conn, snapshot)
     await _forget(conn, moved)
     if moved:
-        await _replay(conn, page, moved)
+        await _replay(conn, conn, page, moved)
     return now
 
 
@@ -174,12 +209,15 @@ async def _swap(conn: asyncpg.Connection) -> None:
 async def rebuild_projections(
     conn: asyncpg.Connection,
     *,
+    another: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]] | None = None,
     batch_size: int = READ_AT_ONCE,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> int:
     """Replay the whole log into fresh projections and swap them in; returns how many events
     the new projections reflect. `batch_size` events are read per statement.
 
+    `another()` opens a second connection to the same database: with it, rows are written
+    while the log is read on `conn`, and PostgreSQL does both at once.
     `on_progress(events_done, events_total)` is called after each page of the log.
     """
     await conn.execute(f"DROP SCHEMA IF EXISTS {SHADOW} CASCADE; CREATE SCHEMA {SHADOW}")
@@ -204,7 +242,12 @@ async def rebuild_projections(
             total = max(total, done)
             on_progress(done, total)
 
-        await _replay(conn, batch_size, on_page=on_page)
+        async with contextlib.AsyncExitStack() as stack:
+            writer = conn
+            if another is not None:
+                writer = await stack.enter_async_context(another())
+                await writer.execute(f"SET search_path TO {SHADOW}, public")
+            await _replay(conn, writer, batch_size, on_page=on_page)
         for statement in indexes:
             await conn.execute(statement)
         snapshot = await _catch_up(conn, snapshot, batch_size)

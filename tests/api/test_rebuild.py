@@ -115,7 +115,7 @@ async def test_rebuild_gives_identical_projections(
     bodies = await pool.fetchval("SELECT count(*) FROM update_bodies")
 
     async with pool.acquire() as conn:
-        replayed = await rebuild_projections(conn, batch_size=2)
+        replayed = await rebuild_projections(conn, another=pool.acquire, batch_size=2)
     assert replayed == await pool.fetchval("SELECT count(*) FROM events")
     assert await projection_rows(pool) == before
     assert await pool.fetchval("SELECT count(*) FROM update_bodies") == bodies
@@ -149,7 +149,10 @@ async def test_commands_during_a_rebuild_are_not_lost(
     async def rebuild() -> None:
         async with pool.acquire() as conn:
             await rebuild_projections(
-                conn, batch_size=1, on_progress=lambda done, total: progress.append(done)
+                conn,
+                another=pool.acquire,
+                batch_size=1,
+                on_progress=lambda done, total: progress.append(done),
             )
 
     created, _ = await asyncio.gather(write(), rebuild())

@@ -2,14 +2,16 @@
 
 Jobs carry ids only; bodies are read from update_bodies as each batch starts, so a redaction
 stops every batch built after it commits. A webhook of a batch already built is stamped when
-it gets its slot and then asks whether its update's body is still there (unredacted), as does
-each mail right before it goes, so one waiting while a redaction commits is not sent. arq may
+it is next in line for its slot and then asks whether its update's body is still there
+(unredacted), and leaves at most slots.FRESH after that answer; each mail asks right before it
+goes. So one waiting while a redaction commits is not sent. arq may
 run a job twice: the rows decide what is still owed.
 
 Each row is settled as soon as its send returns, while the batch's other sends are still on
 the way: a receiver that takes its whole timeout delays nobody else's retry, nor the next
-message to any other subscriber of the batch. Outcomes that come in while others are being
-recorded are recorded together next, in one transaction.
+message to any other subscriber of the batch. Outcomes, and the checks for a redaction, go
+through the process's ledger: every job's are recorded or asked together, one statement a
+round.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from app.domain.notifications import Attempt, after_attempt
 from app.domain.public_page import PublicPage
 from app.store.catalog import get_status_page
 from app.store.component_changes import changes_of_deliveries
-from app.store.delivery_jobs import Claimed, Settled, claim, settle, unredacted
+from app.store.delivery_jobs import Claimed, Settled, claim
 from app.store.maintenance_deliveries import load_maintenance_notices
 from app.store.notices import Notice, load_notice
 from app.store.public_reads import component_history, load_public_page
@@ -53,52 +55,50 @@ async def deliver(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
     """
     context: Context = ctx["herald"]
     until = asyncio.get_running_loop().time() + context.settings.job_timeout / 2
-    async with context.pool.acquire() as conn, asyncio.TaskGroup() as group:
-        run = _Run(conn, context, group, until)
+    async with asyncio.TaskGroup() as group:
+        run = _Run(context, group, until)
         await run.take([UUID(i) for i in delivery_ids])
     return run.attempted
 
 
 class _Run:
-    """One job's rows from claim to settle. Sends run side by side; the job's one connection
-    is taken in turns by claims, reads and settles."""
+    """One job's rows from claim to settle. Sends run side by side; claims and the reads that
+    build messages take a connection of the job's own, while outcomes and redaction checks go
+    through the process's ledger, together with every other job's."""
 
     def __init__(
         self,
-        conn: asyncpg.Connection,
         context: Context,
         group: asyncio.TaskGroup,  # every send and settle runs in it; the job waits for all
         until: float,  # after this the queue, not this job, sends rows released by settling
     ) -> None:
-        self.conn = conn
         self.context = context
         self.group = group
         self.until = until
         self.attempted = 0
-        self._db = asyncio.Lock()
-        self._unsettled: list[Settled] = []
-        self._flushing = False
-        self._asked: list[tuple[UUID, asyncio.Future[bool]]] = []
-        self._asking = False
+        self._released: list[UUID] = []  # waited for rows this run settled; it sends them next
+        self._taking = False
 
     async def take(self, ids: Sequence[UUID]) -> None:
         """Claim the rows and start their sends; returns once every send is on its way."""
-        async with self._db:
-            claimed = await claim(self.conn, ids, self.context.settings.job_timeout)
+        async with self.context.pool.acquire() as conn:
+            claimed = await claim(conn, ids, self.context.settings.job_timeout)
             self.attempted += len(claimed)
-            await self._confirm([row for row in claimed if row.kind == "confirmation"])
-            await self._announce([row for row in claimed if row.kind == "component_update"])
-            await self._tell_of_maintenance([row for row in claimed if row.kind == "maintenance"])
+            await self._confirm(conn, [row for row in claimed if row.kind == "confirmation"])
+            await self._announce(conn, [row for row in claimed if row.kind == "component_update"])
+            maintenance = [row for row in claimed if row.kind == "maintenance"]
+            await self._tell_of_maintenance(conn, maintenance)
             by_update: dict[UUID, list[Claimed]] = defaultdict(list)
             for row in claimed:
                 if row.update_id is not None:
                     by_update[row.update_id].append(row)
             for update_id, rows in by_update.items():
-                notice = await load_notice(self.conn, rows[0].incident_id, update_id)
+                notice = await load_notice(conn, rows[0].incident_id, update_id)
                 if notice is None:  # redacted since the claim
-                    self._record([Settled(row.id, "cancelled") for row in rows])
+                    for row in rows:
+                        self._record(Settled(row.id, "cancelled"))
                 else:
-                    await self._tell(notice, rows)
+                    await self._tell(conn, notice, rows)
 
     def _done(self, row: Claimed, attempt: Attempt) -> None:
         step = after_attempt(
@@ -108,51 +108,31 @@ class _Run:
             policy=self.context.policy,
             jitter=random.random(),
         )
-        self._record([Settled(row.id, step.status, step.delay, attempt.error)])
+        self._record(Settled(row.id, step.status, step.delay, attempt.error))
 
-    def _record(self, outcomes: list[Settled]) -> None:
-        self._unsettled += outcomes
-        if not self._flushing:
-            self._flushing = True
-            self.group.create_task(self._flush())
+    def _record(self, outcome: Settled) -> None:
+        self.group.create_task(self._settle(outcome))
 
-    async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        async with self._db:
-            self._flushing = False
-            outcomes, self._unsettled = self._unsettled, []
-            take_over = loop.time() < self.until
-            released = await settle(self.conn, outcomes, take_over=take_over)
+    async def _settle(self, outcome: Settled) -> None:
+        take_over = asyncio.get_running_loop().time() < self.until
+        released = await self.context.ledger.record(outcome, take_over=take_over)
         if released and take_over:
-            await self.take(released)
+            self._released += released
+            if not self._taking:
+                self._taking = True
+                self.group.create_task(self._take_released())
 
-    async def _still_told(self, update_id: UUID) -> bool:
-        """Whether the update is unredacted as of a moment after this call; sends that ask
-        while an answer is on its way are asked about together next, in one statement."""
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._asked.append((update_id, answer))
-        if not self._asking:
-            self._asking = True
-            self.group.create_task(self._ask())
-        return await answer
+    async def _take_released(self) -> None:
+        """One claim for every row released while the last claim was on its way."""
+        while self._released:
+            ids, self._released = self._released, []
+            await self.take(ids)
+        self._taking = False
 
-    async def _ask(self) -> None:
-        async with self._db:
-            self._asking = False
-            asked, self._asked = self._asked, []
-            try:
-                present = await unredacted(self.conn, {update_id for update_id, _ in asked})
-            except BaseException as error:
-                for _, answer in asked:
-                    answer.set_exception(error)
-                raise
-        for update_id, answer in asked:
-            answer.set_result(update_id in present)
-
-    async def _confirm(self, rows: list[Claimed]) -> None:
+    async def _confirm(self, conn: asyncpg.Connection, rows: list[Claimed]) -> None:
         if not rows:
             return
-        pages = await _pages(self.conn, rows)
+        pages = await _pages(conn, rows)
         now = datetime.now(UTC)
         mails = [
             (
@@ -177,9 +157,9 @@ class _Run:
 
         async def may_send(delivery_id: UUID) -> bool:
             row = by_id[delivery_id]
-            if row.update_id is None or await self._still_told(row.update_id):
+            if row.update_id is None or await self.context.ledger.still_told(row.update_id):
                 return True
-            self._record([Settled(row.id, "cancelled")])
+            self._record(Settled(row.id, "cancelled"))
             return False
 
         sent = send_mails(settings.smtp_url, mails, settings.send_timeout, may_send)
@@ -187,21 +167,21 @@ class _Run:
             async for delivery_id, attempt in sent:
                 self._done(by_id[delivery_id], attempt)
 
-    async def _announce(self, rows: list[Claimed]) -> None:
+    async def _announce(self, conn: asyncpg.Connection, rows: list[Claimed]) -> None:
         """Tell the claimed subscribers of components' changes; a change the page no longer
         shows the component of is owed to no one."""
         if not rows:
             return
-        changes = await changes_of_deliveries(self.conn, [row.id for row in rows])
-        pages = await _pages(self.conn, rows)
-        views = {page_id: await load_public_page(self.conn, p) for page_id, p in pages.items()}
+        changes = await changes_of_deliveries(conn, [row.id for row in rows])
+        pages = await _pages(conn, rows)
+        views = {page_id: await load_public_page(conn, p) for page_id, p in pages.items()}
         links, mails = self.context.links, []
         for row in rows:
             page, change = pages[row.status_page_id], changes[row.id]
             view = views[page.id]
             component = shown_component(view, change)
             if component is None:  # the page no longer shows it
-                self._record([Settled(row.id, "cancelled")])
+                self._record(Settled(row.id, "cancelled"))
             elif row.channel == "email":
                 mail = component_email(
                     change=change,
@@ -222,11 +202,11 @@ class _Run:
         if mails:
             self.group.create_task(self._mail(rows, mails))
 
-    async def _tell(self, notice: Notice, rows: list[Claimed]) -> None:
+    async def _tell(self, conn: asyncpg.Connection, notice: Notice, rows: list[Claimed]) -> None:
         """Send one update to the claimed subscribers, reading each page's status once."""
-        pages = await _pages(self.conn, rows)
+        pages = await _pages(conn, rows)
         views: dict[UUID, PublicPage] = {
-            page_id: await load_public_page(self.conn, page) for page_id, page in pages.items()
+            page_id: await load_public_page(conn, page) for page_id, page in pages.items()
         }
         mails: list[tuple[UUID, EmailMessage]] = []
         for row in rows:
@@ -253,26 +233,23 @@ class _Run:
             page_id: encoded_incident(
                 views[page_id],
                 notice.on_page(page),
-                await component_history(self.conn, page, notice.incident.opened_at),
+                await component_history(conn, page, notice.incident.opened_at),
                 self.context.links.page(page),
             )
             for page_id, page in pages.items()
         }
         for row in hooks:
             page = pages[row.status_page_id]
-            self.group.create_task(
-                self._post(row, self._update_body(row, page, views[page.id], incidents[page.id]))
-            )
+            body = self._update_body(row, page, views[page.id], incidents[page.id])
+            self.group.create_task(self._post(row, body))
 
-    async def _tell_of_maintenance(self, rows: list[Claimed]) -> None:
+    async def _tell_of_maintenance(self, conn: asyncpg.Connection, rows: list[Claimed]) -> None:
         """Send each row its maintenance notice, reading each page's status once."""
         if not rows:
             return
-        notices = await load_maintenance_notices(self.conn, [row.id for row in rows])
-        pages = await _pages(self.conn, rows)
-        views = {
-            page_id: await load_public_page(self.conn, page) for page_id, page in pages.items()
-        }
+        notices = await load_maintenance_notices(conn, [row.id for row in rows])
+        pages = await _pages(conn, rows)
+        views = {page_id: await load_public_page(conn, page) for page_id, page in pages.items()}
         links = self.context.links
         mails = [
             (
@@ -330,17 +307,27 @@ class _Run:
                 ),
             )
             return
-        async with context.slots.hold(row.target):
-            # Stamped when it leaves, not when the batch began: receivers refuse stale stamps.
+        update_id = row.update_id
+
+        async def ready() -> tuple[datetime, bytes] | None:
+            # Stamped as it is about to leave, not when the batch began: receivers refuse
+            # stale stamps; and checked after the stamp, so a message stamped after a
+            # redaction of its update committed is never sent.
             sent_at = datetime.now(UTC)
-            if row.update_id is not None and not await self._still_told(row.update_id):
-                self._record([Settled(row.id, "cancelled")])
+            if update_id is not None and not await context.ledger.still_told(update_id):
+                return None
+            return sent_at, body_at(sent_at)
+
+        async with context.slots.hold(row.target, ready) as prepared:
+            if prepared is None:
+                self._record(Settled(row.id, "cancelled"))
                 return
+            sent_at, body = prepared
             attempt = await post_webhook(
                 context.http,
                 url=row.target,
                 secret=secret,
-                body=body_at(sent_at),
+                body=body,
                 idempotency_key=row.idempotency_key,
                 timestamp=int(sent_at.timestamp()),
             )
