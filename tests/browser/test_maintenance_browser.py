@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -16,8 +17,6 @@ from workers.maintenance_clock import move_due
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Expect, Page
 
-SCREENSHOT_DURING = "/tmp/status_page_maintenance.png"
-SCREENSHOT_AFTER = "/tmp/status_page_after_maintenance.png"
 TITLE = "Database upgrade"
 MAINTENANCE_BLUE = "rgb(29, 78, 216)"
 
@@ -63,7 +62,12 @@ async def reload_until(page: Page, text: str, within: float = 5.0) -> None:
 
 
 async def test_a_visitor_sees_the_maintenance_coming_under_way_and_done(
-    browser: Browser, expect: Expect, live_server: str, make_key: KeyMaker, pool: asyncpg.Pool
+    browser: Browser,
+    expect: Expect,
+    live_server: str,
+    make_key: KeyMaker,
+    pool: asyncpg.Pool,
+    tmp_path: Path,
 ) -> None:
     maintenance = await plan(live_server, await make_key())
     url = f"{live_server}/status/acme"
@@ -88,7 +92,7 @@ async def test_a_visitor_sees_the_maintenance_coming_under_way_and_done(
     await expect(card).to_contain_text("Scheduled maintenance is currently in progress.")
     await expect(page.locator(".state")).to_have_text("Under maintenance")
     await expect(page.get_by_role("heading", name="Upcoming maintenance")).to_have_count(0)
-    await page.screenshot(path=SCREENSHOT_DURING, full_page=True)
+    await page.screenshot(path=tmp_path / "during.png", full_page=True)
 
     # The window closes: the clock completes it, and the component is operational again.
     await move_due(pool, datetime.fromisoformat(maintenance["scheduledUntil"]))
@@ -100,4 +104,4 @@ async def test_a_visitor_sees_the_maintenance_coming_under_way_and_done(
     assert await today.evaluate("e => getComputedStyle(e).backgroundColor") == MAINTENANCE_BLUE
     assert "Under maintenance" in (await today.locator(".tip").text_content() or "")
     assert page_errors == []
-    await page.screenshot(path=SCREENSHOT_AFTER, full_page=True)
+    await page.screenshot(path=tmp_path / "after.png", full_page=True)
