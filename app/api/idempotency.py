@@ -40,9 +40,17 @@ async def fingerprint_of(request: Request) -> bytes:
 
 def idempotency_key(request: Request) -> str | None:
     key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise IdempotencyKeyInvalid(
             f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} characters long."
+        )
+    # Headers arrive as Latin-1: a byte above 0x7F would be stored as a character the client
+    # never sent, and a tab or other control character is no part of a key anybody means.
+    if not (key.isascii() and key.isprintable()):
+        raise IdempotencyKeyInvalid(
+            "The Idempotency-Key header may hold printable ASCII characters only."
         )
     return key
 

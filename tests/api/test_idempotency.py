@@ -135,6 +135,19 @@ async def test_long_keys_are_422(client: AsyncTestClient, org: Org) -> None:
     assert ok.status_code == 201
 
 
+@pytest.mark.parametrize("key", [b"a\tb", b"caf\xe9", b"\x01"], ids=["tab", "latin-1", "ctrl"])
+async def test_keys_with_control_or_non_ascii_characters_are_422_and_change_nothing(
+    client: AsyncTestClient, org: Org, key: bytes
+) -> None:
+    before = (await client.get("/v1/components", headers=org.headers)).json()["data"]
+    headers = {**org.headers, "Idempotency-Key": key}
+    response = await client.post("/v1/components", json={"name": "A"}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency_key_invalid"
+    after = (await client.get("/v1/components", headers=org.headers)).json()["data"]
+    assert after == before
+
+
 async def test_keys_expire_after_a_day(
     client: AsyncTestClient, org: Org, pool: asyncpg.Pool
 ) -> None:
