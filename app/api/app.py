@@ -22,6 +22,7 @@ from app.api.openapi import document_api
 from app.api.public.assets import assets_router
 from app.api.public.cdn_purge import CdnPurge
 from app.api.public.fast_reads import FastReads
+from app.api.public.head import as_get
 from app.api.public.headers import security_headers
 from app.api.public.moved import redirect_moved_pages
 from app.api.public.not_found import html_not_found
@@ -55,8 +56,10 @@ class Herald(Litestar):
     fast_reads: FastReads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
-        if scope["type"] == "http" and await self.fast_reads(scope, send):
-            return
+        if scope["type"] == "http":
+            scope, send = as_get(scope, send)
+            if await self.fast_reads(scope, send):
+                return
         await super().__call__(scope, receive, send)
 
 

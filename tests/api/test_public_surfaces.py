@@ -258,3 +258,18 @@ async def backdate(pool: asyncpg.Pool, hours: int) -> None:
     await pool.execute("UPDATE status_pages SET updated_at = updated_at - $1::interval", shift)
     await pool.execute("UPDATE incidents SET updated_at = updated_at - $1::interval", shift)
     await pool.execute("UPDATE incident_updates SET posted_at = posted_at - $1::interval", shift)
+
+
+async def test_head_answers_every_public_surface_as_get_does_without_a_body(
+    client: AsyncTestClient, org: Org
+) -> None:
+    await published(client, org, "Investigating.")
+    for path in SURFACES:
+        for _ in range(2):  # the first read renders, the second is served from memory
+            got = await client.get(path)
+            head = await client.head(path)
+            assert head.status_code == got.status_code == 200, path
+            assert head.content == b"", path
+            for name in ("content-type", "content-length", "etag", "last-modified"):
+                assert head.headers[name] == got.headers[name], (path, name)
+    assert (await client.head("/status/nowhere")).status_code == 404
