@@ -91,6 +91,22 @@ async def test_behind_trusted_proxies_each_client_has_its_own_budget_and_cannot_
     assert not any(seen.startswith("203.0.113.") for seen in await clients_seen(pool))
 
 
+async def test_an_ipv6_client_counts_by_its_64_whatever_address_it_picks_in_it(
+    org: Org, pool: asyncpg.Pool, database: str, redis_url: str
+) -> None:
+    settings = Settings(database_url=database, redis_url=redis_url, trusted_proxies=("127.0.0.1",))
+    async with served(settings) as client:
+        # A new privacy address for each request, all in 2001:db8:0:1::/64.
+        hopping = [
+            await subscribe(client, n, f"2001:db8:0:1:{n + 1:x}::1")
+            for n in range(REQUESTS_PER_CLIENT + 1)
+        ]
+        neighbour = await subscribe(client, 99, "2001:db8:0:2::1")
+    assert hopping == [202] * REQUESTS_PER_CLIENT + [429]
+    assert neighbour == 202  # the next /64 is another client
+    assert await clients_seen(pool) == {"2001:db8:0:1::/64", "2001:db8:0:2::/64"}
+
+
 def test_trusted_proxies_are_addresses_or_networks_and_anything_else_is_refused() -> None:
     settings = load_settings({"TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.1 ,2001:db8::/32"})
     assert settings.trusted_proxies == ("10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32")

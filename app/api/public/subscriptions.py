@@ -31,6 +31,7 @@ from app.api.v1.subscribers import notification_dependencies, require_keys
 from app.config import Settings
 from app.crypto import Keys, Purpose
 from app.domain.catalog import StatusPage
+from app.domain.clients import client_of
 from app.domain.errors import DomainError
 from app.store.catalog import get_status_page
 from app.store.public_reads import find_published_page, load_public_page
@@ -120,7 +121,7 @@ class Subscriptions(Controller):
                     page,
                     address=address,
                     preferences=preferences,
-                    client=request.client.host if request.client else "unknown",
+                    client=client_of(request.client.host) if request.client else "unknown",
                     max_attempts=settings.delivery_attempts,
                 )
         except (RequestInvalid, DomainError) as error:
