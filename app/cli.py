@@ -168,6 +168,10 @@ def server_options(settings: Settings) -> dict[str, Any]:
         # The application reads X-Forwarded-For from TRUSTED_PROXIES only (create_app);
         # uvicorn's own reading would believe any peer on loopback.
         "proxy_headers": False,
+        # With --workers, the supervisor pings each process; one starved of CPU for a few
+        # seconds (a busy host, a large fan-out beside it) would be killed mid-request at
+        # uvicorn's 5 s default. A hung process is still replaced, later.
+        "timeout_worker_healthcheck": 30,
     }
 
 
