@@ -35,6 +35,27 @@ def new_message(*, mail_from: str, to: str, subject: str, message_id: str) -> Em
     return message
 
 
+def subscriber_message(
+    *,
+    mail_from: str,
+    to: str,
+    subject: str,
+    message_id: str,
+    unsubscribe_url: str,
+    thread: str | None = None,
+) -> EmailMessage:
+    """A mail to a subscriber: unsubscribed from in one click, and threaded under `thread`
+    (such as "incident-<id>") where it tells of one thing's course."""
+    message = new_message(mail_from=mail_from, to=to, subject=subject, message_id=message_id)
+    if thread is not None:
+        reference = f"<{thread}@{_domain(mail_from)}>"
+        message["In-Reply-To"] = reference
+        message["References"] = reference
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
 def html_mail(title: str, paragraphs: list[Markup | str], footer: Markup) -> str:
     body = "".join(
         f'<div style="margin:0 0 16px">{p if isinstance(p, Markup) else escape(p)}</div>'
@@ -67,17 +88,14 @@ def update_email(
     """Subject: "[Page] Status: Incident title"; the thread is the incident."""
     incident, entry = notice.incident, notice.update.entry
     status = STATUS_LABELS[entry.status]
-    message = new_message(
+    message = subscriber_message(
         mail_from=mail_from,
         to=to,
         subject=f"[{view.page.name}] {status}: {incident.title}",
         message_id=message_id,
+        unsubscribe_url=unsubscribe_url,
+        thread=f"incident-{incident.id}",
     )
-    thread = f"<incident-{incident.id}@{_domain(mail_from)}>"
-    message["In-Reply-To"] = thread
-    message["References"] = thread
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     names = {component.id: component.name for component in view.components}
     affected = [
         f"{names[cs.component_id]}: {STATUS_LABELS[cs.status]}"
@@ -163,17 +181,14 @@ def maintenance_email(
     the window, the components and the description, so the page need not be opened."""
     maintenance = notice.maintenance
     headline = MAINTENANCE_HEADLINES[notice.kind]
-    message = new_message(
+    message = subscriber_message(
         mail_from=mail_from,
         to=to,
         subject=f"[{view.page.name}] {headline}: {maintenance.title}",
         message_id=message_id,
+        unsubscribe_url=unsubscribe_url,
+        thread=f"maintenance-{maintenance.id}",
     )
-    thread = f"<maintenance-{maintenance.id}@{_domain(mail_from)}>"
-    message["In-Reply-To"] = thread
-    message["References"] = thread
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     window = f"{utc(maintenance.scheduled_for)} to {utc(maintenance.scheduled_until)}"
     names = [c.name for c in view.components if c.id in maintenance.component_ids]
     affects = "Affects: " + ", ".join(names)
