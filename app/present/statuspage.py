@@ -120,13 +120,37 @@ def _group(view: PublicPage, group: PublicGroup, members: list[dict[str, Any]]) 
     }
 
 
-def update_body(item: PublicEntry) -> str:
-    """A bare status change has no body of its own; Statuspage's readers expect one to show."""
-    if item.entry.redacted:
+def row_body(*, redacted: bool, kind: str, status: str, body: str | None) -> str:
+    """What a timeline row says: its body, the redacted notice, or the status it moved to. A
+    bare status change has no body of its own; Statuspage's readers expect one to show."""
+    if redacted:
         return REDACTED_NOTICE
-    if item.entry.kind == "transition":
-        return f"Status changed to {STATUS_LABELS[item.entry.status]}."
-    return item.body or ""
+    if kind == "transition":
+        return f"Status changed to {STATUS_LABELS[status]}."
+    return body or ""
+
+
+def update_body(item: PublicEntry) -> str:
+    entry = item.entry
+    return row_body(redacted=entry.redacted, kind=entry.kind, status=entry.status, body=item.body)
+
+
+def webhook_head(
+    view: PublicPage, *, unsubscribe_url: str, documentation_url: str, generated_at: datetime
+) -> dict[str, Any]:
+    """What every Statuspage webhook opens with: `meta`, for its subscriber, and `page`."""
+    return {
+        "meta": {
+            "unsubscribe": unsubscribe_url,
+            "documentation": documentation_url,
+            "generated_at": iso_ms(generated_at),
+        },
+        "page": {
+            "id": str(view.page.id),
+            "status_indicator": view.status.indicator,
+            "status_description": view.status.description,
+        },
+    }
 
 
 def incidents_json(
