@@ -21,7 +21,7 @@ from app.domain.public_page import (
 from app.domain.timeline import ComponentInterval
 from app.domain.values import ComponentState
 from app.present.labels import REDACTED_NOTICE, STATUS_LABELS
-from app.present.times import iso_ms
+from app.present.times import iso_ms, iso_ms_or_none
 
 # Statuspage has no "full_outage": its worst component status is "major_outage".
 COMPONENT_STATUS: dict[ShownState, str] = {
@@ -31,10 +31,6 @@ COMPONENT_STATUS: dict[ShownState, str] = {
     "partial_outage": "partial_outage",
     "full_outage": "major_outage",
 }
-
-
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else iso_ms(moment)
 
 
 def page_json(view: PublicPage, url: str, changed: datetime) -> dict[str, Any]:
@@ -211,8 +207,8 @@ def _incident(
         "status": incident.status,
         "created_at": iso_ms(incident.published_at),
         "updated_at": iso_ms(incident.updated_at),
-        "monitoring_at": _time(min(monitoring, default=None)),
-        "resolved_at": _time(incident.resolved_at),
+        "monitoring_at": iso_ms_or_none(min(monitoring, default=None)),
+        "resolved_at": iso_ms_or_none(incident.resolved_at),
         "impact": incident.severity,
         "shortlink": incident_url(url, incident),
         "started_at": iso_ms(incident.opened_at),
