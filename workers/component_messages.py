@@ -16,7 +16,7 @@ from app.present.component_update import component_update_body
 from app.present.labels import STATUS_LABELS
 from app.present.times import utc
 from workers.links import Links
-from workers.messages import html_mail, manage_footer, subscriber_message
+from workers.messages import add_subscriber_bodies, subscriber_message
 
 
 def shown_component(view: PublicPage, change: ComponentChange) -> PublicComponent | None:
@@ -48,15 +48,14 @@ def component_email(
     said = f"{component.name} is {new}, was {old}, since {utc(change.changed_at)}."
     reason = f"You receive this because you subscribed to {page.name} component changes."
     page_url = links.page(page)
-    message.set_content(
-        f"{said}\n\nStatus page: {page_url}\n\n"
-        f"-- \n{reason}\nManage or unsubscribe: {manage_url}\n",
-        cte="quoted-printable",
-    )
     link = Markup('<a href="{}">View the status page</a>').format(page_url)
-    message.add_alternative(
-        html_mail(f"{component.name}: {new}", [said, link], manage_footer(reason, manage_url)),
-        subtype="html",
+    add_subscriber_bodies(
+        message,
+        title=f"{component.name}: {new}",
+        text=[said, f"Status page: {page_url}"],
+        html=[said, link],
+        reason=reason,
+        manage_url=manage_url,
     )
     return message
 
