@@ -16,7 +16,7 @@ from app.present.component_update import component_update_body
 from app.present.labels import STATUS_LABELS
 from app.present.times import utc
 from workers.links import Links
-from workers.messages import html_mail, manage_footer, new_message
+from workers.messages import add_subscriber_bodies, subscriber_message
 
 
 def shown_component(view: PublicPage, change: ComponentChange) -> PublicComponent | None:
@@ -37,28 +37,25 @@ def component_email(
 ) -> EmailMessage:
     """Subject: "[Page] Component: New status"."""
     new, old = STATUS_LABELS[change.new_status], STATUS_LABELS[change.old_status]
-    message = new_message(
+    message = subscriber_message(
         mail_from=mail_from,
         to=to,
         subject=f"[{page.name}] {component.name}: {new}",
         message_id=message_id,
+        unsubscribe_url=links.unsubscribe(page, subscriber_id),
     )
     manage_url = links.manage(page, subscriber_id)
-    unsubscribe_url = links.unsubscribe(page, subscriber_id)
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     said = f"{component.name} is {new}, was {old}, since {utc(change.changed_at)}."
     reason = f"You receive this because you subscribed to {page.name} component changes."
     page_url = links.page(page)
-    message.set_content(
-        f"{said}\n\nStatus page: {page_url}\n\n"
-        f"-- \n{reason}\nManage or unsubscribe: {manage_url}\n",
-        cte="quoted-printable",
-    )
     link = Markup('<a href="{}">View the status page</a>').format(page_url)
-    message.add_alternative(
-        html_mail(f"{component.name}: {new}", [said, link], manage_footer(reason, manage_url)),
-        subtype="html",
+    add_subscriber_bodies(
+        message,
+        title=f"{component.name}: {new}",
+        text=[said, f"Status page: {page_url}"],
+        html=[said, link],
+        reason=reason,
+        manage_url=manage_url,
     )
     return message
 

@@ -35,6 +35,27 @@ def new_message(*, mail_from: str, to: str, subject: str, message_id: str) -> Em
     return message
 
 
+def subscriber_message(
+    *,
+    mail_from: str,
+    to: str,
+    subject: str,
+    message_id: str,
+    unsubscribe_url: str,
+    thread: str | None = None,
+) -> EmailMessage:
+    """A mail to a subscriber: unsubscribed from in one click, and threaded under `thread`
+    (such as "incident-<id>") where it tells of one thing's course."""
+    message = new_message(mail_from=mail_from, to=to, subject=subject, message_id=message_id)
+    if thread is not None:
+        reference = f"<{thread}@{_domain(mail_from)}>"
+        message["In-Reply-To"] = reference
+        message["References"] = reference
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
 def html_mail(title: str, paragraphs: list[Markup | str], footer: Markup) -> str:
     body = "".join(
         f'<div style="margin:0 0 16px">{p if isinstance(p, Markup) else escape(p)}</div>'
@@ -49,8 +70,23 @@ def html_mail(title: str, paragraphs: list[Markup | str], footer: Markup) -> str
     )
 
 
-def manage_footer(reason: str, manage_url: str) -> Markup:
-    return Markup('{} <a href="{}">Manage or unsubscribe</a>').format(reason, manage_url)
+def add_subscriber_bodies(
+    message: EmailMessage,
+    *,
+    title: str,
+    text: list[str],
+    html: list[Markup | str],
+    reason: str,
+    manage_url: str,
+) -> None:
+    """The plain text and HTML parts of a mail to a subscriber, each closing with why it came
+    (`reason`) and the way to change that."""
+    message.set_content(
+        "\n\n".join([*text, f"-- \n{reason}\nManage or unsubscribe: {manage_url}"]) + "\n",
+        cte="quoted-printable",  # readable in the raw mail, unlike base64
+    )
+    footer = Markup('{} <a href="{}">Manage or unsubscribe</a>').format(reason, manage_url)
+    message.add_alternative(html_mail(title, html, footer), subtype="html")
 
 
 def update_email(
@@ -67,17 +103,14 @@ def update_email(
     """Subject: "[Page] Status: Incident title"; the thread is the incident."""
     incident, entry = notice.incident, notice.update.entry
     status = STATUS_LABELS[entry.status]
-    message = new_message(
+    message = subscriber_message(
         mail_from=mail_from,
         to=to,
         subject=f"[{view.page.name}] {status}: {incident.title}",
         message_id=message_id,
+        unsubscribe_url=unsubscribe_url,
+        thread=f"incident-{incident.id}",
     )
-    thread = f"<incident-{incident.id}@{_domain(mail_from)}>"
-    message["In-Reply-To"] = thread
-    message["References"] = thread
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     names = {component.id: component.name for component in view.components}
     affected = [
         f"{names[cs.component_id]}: {STATUS_LABELS[cs.status]}"
@@ -87,26 +120,16 @@ def update_email(
     body = notice.update.body or ""
     when = f"{status} · {utc(entry.at)}"
     reason = f"You receive this because you subscribed to {view.page.name} status updates."
-    message.set_content(
-        "\n\n".join(
-            [
-                incident.title,
-                when,
-                body,
-                *(["Affected: " + "; ".join(affected)] if affected else []),
-                f"Incident page: {incident_url}",
-                f"-- \n{reason}\nManage or unsubscribe: {manage_url}",
-            ]
-        )
-        + "\n",
-        cte="quoted-printable",  # readable in the raw mail, unlike base64
-    )
-    footer = manage_footer(reason, manage_url)
+    affected_line = ["Affected: " + "; ".join(affected)] if affected else []
     link = Markup('<a href="{}">View the incident</a>').format(incident_url)
-    paragraphs: list[Markup | str] = [when, render_markdown(body)]
-    if affected:
-        paragraphs.append("Affected: " + "; ".join(affected))
-    message.add_alternative(html_mail(incident.title, [*paragraphs, link], footer), subtype="html")
+    add_subscriber_bodies(
+        message,
+        title=incident.title,
+        text=[incident.title, when, body, *affected_line, f"Incident page: {incident_url}"],
+        html=[when, render_markdown(body), *affected_line, link],
+        reason=reason,
+        manage_url=manage_url,
+    )
     return message
 
 
@@ -163,42 +186,37 @@ def maintenance_email(
     the window, the components and the description, so the page need not be opened."""
     maintenance = notice.maintenance
     headline = MAINTENANCE_HEADLINES[notice.kind]
-    message = new_message(
+    message = subscriber_message(
         mail_from=mail_from,
         to=to,
         subject=f"[{view.page.name}] {headline}: {maintenance.title}",
         message_id=message_id,
+        unsubscribe_url=unsubscribe_url,
+        thread=f"maintenance-{maintenance.id}",
     )
-    thread = f"<maintenance-{maintenance.id}@{_domain(mail_from)}>"
-    message["In-Reply-To"] = thread
-    message["References"] = thread
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     window = f"{utc(maintenance.scheduled_for)} to {utc(maintenance.scheduled_until)}"
     names = [c.name for c in view.components if c.id in maintenance.component_ids]
     affects = "Affects: " + ", ".join(names)
     reason = f"You receive this because you subscribed to {view.page.name} status updates."
     description = maintenance.description
-    message.set_content(
-        "\n\n".join(
-            [
-                f"{headline}: {maintenance.title}",
-                f"Window: {window}",
-                affects,
-                *([description] if description else []),
-                f"Status page: {page_url}",
-                f"-- \n{reason}\nManage or unsubscribe: {manage_url}",
-            ]
-        )
-        + "\n",
-        cte="quoted-printable",
-    )
-    footer = manage_footer(reason, manage_url)
     link = Markup('<a href="{}">View the status page</a>').format(page_url)
-    paragraphs: list[Markup | str] = [f"Window: {window}", affects]
-    if description:
-        paragraphs.append(render_markdown(description))
-    message.add_alternative(
-        html_mail(f"{headline}: {maintenance.title}", [*paragraphs, link], footer), subtype="html"
+    add_subscriber_bodies(
+        message,
+        title=f"{headline}: {maintenance.title}",
+        text=[
+            f"{headline}: {maintenance.title}",
+            f"Window: {window}",
+            affects,
+            *([description] if description else []),
+            f"Status page: {page_url}",
+        ],
+        html=[
+            f"Window: {window}",
+            affects,
+            *([render_markdown(description)] if description else []),
+            link,
+        ],
+        reason=reason,
+        manage_url=manage_url,
     )
     return message

@@ -14,9 +14,8 @@ import msgspec
 from app.domain.maintenance_page import PublicMaintenance
 from app.domain.public_page import PublicIncident, PublicPage
 from app.domain.timeline import ComponentInterval
-from app.present.statuspage import components_json, incidents_json
+from app.present.statuspage import components_json, incidents_json, webhook_head
 from app.present.statuspage_maintenances import maintenances_json
-from app.present.times import iso_ms
 
 
 def encoded_incident(
@@ -45,18 +44,10 @@ def webhook_body(
     documentation_url: str,
     generated_at: datetime,
 ) -> bytes:
-    return msgspec.json.encode(
-        {
-            "meta": {
-                "unsubscribe": unsubscribe_url,
-                "documentation": documentation_url,
-                "generated_at": iso_ms(generated_at),
-            },
-            "page": {
-                "id": str(view.page.id),
-                "status_indicator": view.status.indicator,
-                "status_description": view.status.description,
-            },
-            "incident": incident,
-        }
+    head = webhook_head(
+        view,
+        unsubscribe_url=unsubscribe_url,
+        documentation_url=documentation_url,
+        generated_at=generated_at,
     )
+    return msgspec.json.encode({**head, "incident": incident})

@@ -107,3 +107,11 @@ def parse_id(raw: str, what: str) -> UUID:
         return UUID(raw)
     except ValueError as error:
         raise NotFound(f"No {what} with the given ID exists in your organization.") from error
+
+
+def check_choice(raw: str | None, name: str, choices: tuple[str, ...]) -> None:
+    """A query filter that must name one of `choices`, or be absent."""
+    if raw is not None and raw not in choices:
+        raise RequestInvalid(
+            "The query failed validation.", [(name, f"{name} must be one of {', '.join(choices)}")]
+        )

@@ -58,3 +58,17 @@ def next_cursor(rows: Sequence[T], limit: int, key_of: Callable[[T], Key]) -> st
         return None
     encoded = msgspec.json.encode(key_of(rows[limit - 1]))
     return base64.urlsafe_b64encode(encoded).decode().rstrip("=")
+
+
+def listed(
+    rows: Sequence[T],
+    page: PageRequest,
+    show: Callable[[T], Any],
+    key_of: Callable[[T], Key] = lambda row: row.id,  # type: ignore[attr-defined]
+) -> dict[str, Any]:
+    """A list's answer from a page fetched with limit + 1 rows: each row as `show` renders it,
+    and the cursor after them."""
+    return {
+        "data": [show(row) for row in rows[: page.limit]],
+        "nextCursor": next_cursor(rows, page.limit, key_of),
+    }

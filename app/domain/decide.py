@@ -16,7 +16,13 @@ from app.domain.events import (
     UpdateRedacted,
 )
 from app.domain.incident import Incident, State
-from app.domain.page_status import shows
+from app.domain.update_rules import (
+    check_forward,
+    check_public_surface,
+    check_redactable,
+    check_text,
+    has_text,
+)
 from app.domain.values import STATUS_ORDER, ComponentStatus
 
 
@@ -38,11 +44,6 @@ def _existing(state: State) -> Incident:
     if state is None:
         raise DomainError("not_found", "No incident with the given ID exists in your organization.")
     return state
-
-
-def _has_text(body: str | None) -> bool:
-    # Whitespace alone says nothing to a reader, so it counts as no body.
-    return body is not None and body.strip() != ""
 
 
 def _unique(ids: tuple) -> tuple:
@@ -117,23 +118,8 @@ def post_update(command: PostUpdate, state: Incident) -> list[Event]:
     status_change = command.status_change
     if status_change == state.status and command.same_status_is_no_change:
         status_change = None
-    if not _has_text(command.body) and status_change is None:
-        raise DomainError(
-            "update_must_carry_body_or_status_change",
-            "An update needs some text or a status change.",
-            ("body",),
-        )
-    if command.visibility == "public" and not _has_text(command.body):
-        raise DomainError("body_required_for_public", "A public update needs some text.", ("body",))
-    if status_change is not None and STATUS_ORDER.index(status_change) <= STATUS_ORDER.index(
-        state.status
-    ):
-        raise DomainError(
-            "invalid_status_transition",
-            f"The incident is {state.status}; it can only move forward "
-            f"({' -> '.join(STATUS_ORDER)}), not to {status_change}.",
-            ("status_change",),
-        )
+    check_text(command.visibility, command.body, status_change)
+    check_forward("incident", STATUS_ORDER, state.status, status_change)
     if status_change == "resolved" and command.component_statuses:
         raise DomainError(
             "component_statuses_on_resolve",
@@ -141,19 +127,18 @@ def post_update(command: PostUpdate, state: Incident) -> list[Event]:
             "affected component returns to operational.",
             ("component_statuses",),
         )
-    if command.visibility == "public" and not shows(
-        command.published_component_ids, state.component_ids
-    ):
-        raise DomainError(
-            "no_public_surface",
-            "The incident has no published status page that covers its affected components.",
-        )
+    check_public_surface(
+        command.visibility,
+        command.published_component_ids,
+        state.component_ids,
+        "The incident has no published status page that covers its affected components.",
+    )
 
     events: list[Event] = [
         UpdatePosted(
             update_id=command.update_id,
             visibility=command.visibility,
-            has_body=_has_text(command.body),
+            has_body=has_text(command.body),
             status_change=status_change,
             component_statuses=command.component_statuses,
             notify_subscribers=command.notify_subscribers,
@@ -185,8 +170,5 @@ def post_update(command: PostUpdate, state: Incident) -> list[Event]:
 
 
 def redact_update(command: RedactUpdate, state: Incident) -> list[Event]:
-    if command.standing == "absent":
-        raise DomainError("not_found", "No update with the given ID exists on this incident.")
-    if command.standing == "redacted":
-        raise DomainError("already_redacted", "This update has already been redacted.")
+    check_redactable("incident", command.standing)
     return [UpdateRedacted(update_id=command.update_id, redacted_by=command.actor, at=command.at)]

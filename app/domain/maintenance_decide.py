@@ -37,7 +37,14 @@ from app.domain.maintenance_events import (
     MaintenanceUpdateRedacted,
     MaintenanceVerifying,
 )
-from app.domain.page_status import shows
+from app.domain.update_rules import (
+    check_forward,
+    check_public_surface,
+    check_redactable,
+    check_text,
+    has_text,
+)
+from app.domain.values import UpdateStanding
 
 T = TypeVar("T")
 
@@ -105,10 +112,6 @@ def _utc(moment: datetime) -> datetime:
     """In UTC, to the millisecond: the window is exactly the one every surface shows."""
     utc = moment.astimezone(UTC)
     return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
-
-
-def _has_text(body: str | None) -> bool:
-    return body is not None and body.strip() != ""
 
 
 def schedule(command: ScheduleMaintenance, state: MaintenanceState) -> list[MaintenanceEvent]:
@@ -233,37 +236,20 @@ def cancel(command: CancelMaintenance, state: Maintenance) -> list[MaintenanceEv
 def post_update(command: PostMaintenanceUpdate, state: Maintenance) -> list[MaintenanceEvent]:
     _refuse_finished(state)
     change = command.status_change
-    if not _has_text(command.body) and change is None:
-        raise DomainError(
-            "update_must_carry_body_or_status_change",
-            "An update needs some text or a status change.",
-            ("body",),
-        )
-    if command.visibility == "public" and not _has_text(command.body):
-        raise DomainError("body_required_for_public", "A public update needs some text.", ("body",))
-    if change is not None and (
-        change not in MAINTENANCE_ORDER
-        or MAINTENANCE_ORDER.index(change) <= MAINTENANCE_ORDER.index(state.status)
-    ):
-        raise DomainError(
-            "invalid_status_transition",
-            f"The maintenance is {state.status}; it can only move forward "
-            f"({' -> '.join(MAINTENANCE_ORDER)}), not to {change}.",
-            ("status_change",),
-        )
-    if command.visibility == "public" and not shows(
-        command.published_component_ids, state.component_ids
-    ):
-        raise DomainError(
-            "no_public_surface",
-            "The maintenance has no published status page that covers its components.",
-        )
+    check_text(command.visibility, command.body, change)
+    check_forward("maintenance", MAINTENANCE_ORDER, state.status, change)
+    check_public_surface(
+        command.visibility,
+        command.published_component_ids,
+        state.component_ids,
+        "The maintenance has no published status page that covers its components.",
+    )
     update_id = command.update_id
     events: list[MaintenanceEvent] = [
         MaintenanceUpdatePosted(
             update_id=update_id,
             visibility=command.visibility,
-            has_body=_has_text(command.body),
+            has_body=has_text(command.body),
             status_change=change,
             notify_subscribers=command.notify_subscribers,
             posted_by=command.actor,
@@ -290,10 +276,10 @@ def post_update(command: PostMaintenanceUpdate, state: Maintenance) -> list[Main
 
 def redact_update(command: RedactMaintenanceUpdate, state: Maintenance) -> list[MaintenanceEvent]:
     update = state.update(command.update_id)
-    if update is None:
-        raise DomainError("not_found", "No update with the given ID exists on this maintenance.")
-    if update.redacted_at is not None:
-        raise DomainError("already_redacted", "This update has already been redacted.")
+    standing: UpdateStanding = (
+        "absent" if update is None else "posted" if update.redacted_at is None else "redacted"
+    )
+    check_redactable("maintenance", standing)
     return [
         MaintenanceUpdateRedacted(
             update_id=command.update_id, redacted_by=command.actor, at=command.at

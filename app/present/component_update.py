@@ -12,7 +12,7 @@ import msgspec
 
 from app.domain.component_changes import ComponentChange
 from app.domain.public_page import PublicPage
-from app.present.statuspage import COMPONENT_STATUS, components_json
+from app.present.statuspage import COMPONENT_STATUS, components_json, webhook_head
 from app.present.times import iso_ms
 
 
@@ -29,18 +29,15 @@ def component_update_body(
         shown for shown in components_json(view, {}) if shown["id"] == str(change.component_id)
     ]
     changed_at = iso_ms(change.changed_at)
+    head = webhook_head(
+        view,
+        unsubscribe_url=unsubscribe_url,
+        documentation_url=documentation_url,
+        generated_at=generated_at,
+    )
     return msgspec.json.encode(
         {
-            "meta": {
-                "unsubscribe": unsubscribe_url,
-                "documentation": documentation_url,
-                "generated_at": iso_ms(generated_at),
-            },
-            "page": {
-                "id": str(view.page.id),
-                "status_indicator": view.status.indicator,
-                "status_description": view.status.description,
-            },
+            **head,
             "component_update": {
                 "id": str(change.id),
                 "component_id": str(change.component_id),

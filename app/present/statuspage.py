@@ -21,7 +21,7 @@ from app.domain.public_page import (
 from app.domain.timeline import ComponentInterval
 from app.domain.values import ComponentState
 from app.present.labels import REDACTED_NOTICE, STATUS_LABELS
-from app.present.times import iso_ms
+from app.present.times import iso_ms, iso_ms_or_none
 
 # Statuspage has no "full_outage": its worst component status is "major_outage".
 COMPONENT_STATUS: dict[ShownState, str] = {
@@ -31,10 +31,6 @@ COMPONENT_STATUS: dict[ShownState, str] = {
     "partial_outage": "partial_outage",
     "full_outage": "major_outage",
 }
-
-
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else iso_ms(moment)
 
 
 def page_json(view: PublicPage, url: str, changed: datetime) -> dict[str, Any]:
@@ -120,13 +116,37 @@ def _group(view: PublicPage, group: PublicGroup, members: list[dict[str, Any]]) 
     }
 
 
-def update_body(item: PublicEntry) -> str:
-    """A bare status change has no body of its own; Statuspage's readers expect one to show."""
-    if item.entry.redacted:
+def row_body(*, redacted: bool, kind: str, status: str, body: str | None) -> str:
+    """What a timeline row says: its body, the redacted notice, or the status it moved to. A
+    bare status change has no body of its own; Statuspage's readers expect one to show."""
+    if redacted:
         return REDACTED_NOTICE
-    if item.entry.kind == "transition":
-        return f"Status changed to {STATUS_LABELS[item.entry.status]}."
-    return item.body or ""
+    if kind == "transition":
+        return f"Status changed to {STATUS_LABELS[status]}."
+    return body or ""
+
+
+def update_body(item: PublicEntry) -> str:
+    entry = item.entry
+    return row_body(redacted=entry.redacted, kind=entry.kind, status=entry.status, body=item.body)
+
+
+def webhook_head(
+    view: PublicPage, *, unsubscribe_url: str, documentation_url: str, generated_at: datetime
+) -> dict[str, Any]:
+    """What every Statuspage webhook opens with: `meta`, for its subscriber, and `page`."""
+    return {
+        "meta": {
+            "unsubscribe": unsubscribe_url,
+            "documentation": documentation_url,
+            "generated_at": iso_ms(generated_at),
+        },
+        "page": {
+            "id": str(view.page.id),
+            "status_indicator": view.status.indicator,
+            "status_description": view.status.description,
+        },
+    }
 
 
 def incidents_json(
@@ -187,8 +207,8 @@ def _incident(
         "status": incident.status,
         "created_at": iso_ms(incident.published_at),
         "updated_at": iso_ms(incident.updated_at),
-        "monitoring_at": _time(min(monitoring, default=None)),
-        "resolved_at": _time(incident.resolved_at),
+        "monitoring_at": iso_ms_or_none(min(monitoring, default=None)),
+        "resolved_at": iso_ms_or_none(incident.resolved_at),
         "impact": incident.severity,
         "shortlink": incident_url(url, incident),
         "started_at": iso_ms(incident.opened_at),

@@ -7,17 +7,12 @@ from typing import Any
 
 from app.domain.maintenance_page import MaintenanceEntry, PublicMaintenance
 from app.domain.public_page import PublicPage
-from app.present.labels import REDACTED_NOTICE, STATUS_LABELS
+from app.present.statuspage import row_body
 from app.present.times import iso_ms
 
 
 def entry_body(entry: MaintenanceEntry) -> str:
-    """What a timeline row says: its body, the redacted notice, or the status it moved to."""
-    if entry.redacted:
-        return REDACTED_NOTICE
-    if entry.kind == "transition":
-        return f"Status changed to {STATUS_LABELS[entry.status]}."
-    return entry.body or ""
+    return row_body(redacted=entry.redacted, kind=entry.kind, status=entry.status, body=entry.body)
 
 
 def maintenances_json(

@@ -11,6 +11,11 @@ def iso_ms(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+def iso_ms_or_none(moment: datetime | None) -> str | None:
+    """iso_ms of a time that may not have come yet (resolved, redacted): null until it has."""
+    return None if moment is None else iso_ms(moment)
+
+
 def utc(moment: datetime) -> str:
     """A time as people read it on a page or in a mail: "Nov 30, 2026 14:05 UTC"."""
     return moment.strftime("%b %d, %Y %H:%M UTC")

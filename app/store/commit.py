@@ -15,10 +15,10 @@ import asyncpg
 from app.domain.events import Event
 from app.store.codec import encode_event, encode_json, event_type
 from app.store.event_store import (
-    ConcurrencyError,
     EventMetadata,
     RecordedEvent,
     recorded_events,
+    stream_conflicts,
 )
 from app.store.idempotency import Keyed, KeyTaken, keyed_values
 from app.store.projections import (
@@ -163,27 +163,26 @@ async def commit(
     """Append `events` after `expected_version` with their bodies and `rows`, and store the
     outcome `keyed` and let go of its key, in one round trip inside the caller's transaction."""
     try:
-        recorded = await conn.fetch(
-            _COMMIT,
-            stream_id,
-            expected_version,
-            encode_json(metadata),
-            [event_type(e) for e in events],
-            [encode_event(e) for e in events],
-            *_columns(bodies, 2),
-            list(erased),
-            *rows.incident,
-            *_columns(rows.updates, len(UPDATE_COLUMNS)),
-            *_columns(rows.redactions, 4),
-            *_columns(rows.interval_ends, 2),
-            *_columns(rows.intervals, len(INTERVAL_COLUMNS)),
-            *(_UNKEYED if keyed is None else keyed_values(keyed)),
-            None if keyed is None else keyed.lock,
-        )
+        with stream_conflicts(stream_id, expected_version):
+            recorded = await conn.fetch(
+                _COMMIT,
+                stream_id,
+                expected_version,
+                encode_json(metadata),
+                [event_type(e) for e in events],
+                [encode_event(e) for e in events],
+                *_columns(bodies, 2),
+                list(erased),
+                *rows.incident,
+                *_columns(rows.updates, len(UPDATE_COLUMNS)),
+                *_columns(rows.redactions, 4),
+                *_columns(rows.interval_ends, 2),
+                *_columns(rows.intervals, len(INTERVAL_COLUMNS)),
+                *(_UNKEYED if keyed is None else keyed_values(keyed)),
+                None if keyed is None else keyed.lock,
+            )
     except asyncpg.UniqueViolationError as error:
         if error.table_name == "idempotency_keys":
             raise KeyTaken from error
-        if error.table_name != "events":
-            raise
-        raise ConcurrencyError(stream_id, expected_version) from error
+        raise
     return recorded_events(stream_id, recorded, events)

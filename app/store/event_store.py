@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
@@ -84,7 +85,7 @@ async def append(
     if not events:
         return []
     meta = encode_json(metadata)
-    try:
+    with stream_conflicts(stream_id, expected_version):
         rows = await conn.fetch(
             "INSERT INTO events (stream_id, version, type, data, metadata)"
             " SELECT $1, $2 + n, t, d::jsonb, $5::jsonb"
@@ -96,9 +97,19 @@ async def append(
             [encode_event(e) for e in events],
             meta,
         )
-    except asyncpg.UniqueViolationError as error:
-        raise ConcurrencyError(stream_id, expected_version) from error
     return recorded_events(stream_id, sorted(rows, key=lambda row: row["version"]), events)
+
+
+@contextmanager
+def stream_conflicts(stream_id: UUID, expected_version: int) -> Iterator[None]:
+    """Around an append: the events' key refusing a version is a ConcurrencyError, the one
+    spot the driver's error becomes the domain's; any other violation passes unchanged."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as error:
+        if error.table_name != "events":
+            raise
+        raise ConcurrencyError(stream_id, expected_version) from error
 
 
 def recorded_events(

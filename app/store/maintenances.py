@@ -18,10 +18,10 @@ from app.domain.maintenance import Maintenance
 from app.domain.maintenance_events import MaintenanceEvent
 from app.store.codec import encode_event, encode_json, event_type
 from app.store.event_store import (
-    ConcurrencyError,
     EventMetadata,
     RecordedEvent,
     recorded_events,
+    stream_conflicts,
 )
 from app.store.snapshot import LOAD
 
@@ -193,7 +193,7 @@ async def commit_maintenance(
 ) -> list[RecordedEvent]:
     """Append `events` after `expected_version` with their bodies and the row they leave, in
     one round trip inside the caller's transaction."""
-    try:
+    with stream_conflicts(stream_id, expected_version):
         recorded = await conn.fetch(
             _COMMIT,
             stream_id,
@@ -206,10 +206,6 @@ async def commit_maintenance(
             list(erased),
             *row.values,
         )
-    except asyncpg.UniqueViolationError as error:
-        if error.table_name != "events":
-            raise
-        raise ConcurrencyError(stream_id, expected_version) from error
     return recorded_events(stream_id, recorded, events)
 
 

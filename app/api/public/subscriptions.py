@@ -101,6 +101,18 @@ async def _read(request: Request) -> tuple[str, Preferences]:
     return check_address(form.get("email"), "email"), Preferences(component_ids=ids)
 
 
+class LinkNotValid(Exception):
+    """A link's token is forged or expired, or names a subscriber or page that is gone."""
+
+    def __init__(self, purpose: Purpose) -> None:
+        super().__init__(purpose)
+        self.purpose = purpose
+
+
+def _link_not_valid(request: Request, error: LinkNotValid) -> Template:
+    return _page("Link expired" if error.purpose == "confirm" else "Link not valid", BAD_LINK, 400)
+
+
 class Subscriptions(Controller):
     path = "/status/{slug:str}"
 
@@ -141,10 +153,7 @@ class Subscriptions(Controller):
     async def confirm_page(
         self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
     ) -> Template:
-        found = await _subscriber(request, keys, token, "confirm")
-        if found is None:
-            return _page("Link expired", BAD_LINK, 400)
-        subscriber, page = found
+        subscriber, page = await _subscriber(request, keys, token, "confirm")
         return _page(
             "Confirm your subscription",
             f"Send {page.name} status updates to {subscriber.target}?",
@@ -157,10 +166,7 @@ class Subscriptions(Controller):
     async def confirm(
         self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
     ) -> Template:
-        found = await _subscriber(request, keys, token, "confirm")
-        if found is None:
-            return _page("Link expired", BAD_LINK, 400)
-        subscriber, page = found
+        subscriber, page = await _subscriber(request, keys, token, "confirm")
         async with request.app.state.pool.acquire() as conn:
             if not await confirm_subscriber(conn, subscriber.id):
                 return _page("Link expired", BAD_LINK, 400, page=page)
@@ -179,20 +185,14 @@ class Subscriptions(Controller):
         self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
     ) -> Template:
         """What the subscriber hears, to change, and the way out; reached from every message."""
-        found = await _subscriber(request, keys, token, "unsubscribe")
-        if found is None:
-            return _page("Link not valid", BAD_LINK, 400)
-        subscriber, page = found
+        subscriber, page = await _subscriber(request, keys, token, "unsubscribe")
         return await _manage(request, subscriber, page)
 
     @post("/subscription", status_code=200)
     async def manage(
         self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
     ) -> Template:
-        found = await _subscriber(request, keys, token, "unsubscribe")
-        if found is None:
-            return _page("Link not valid", BAD_LINK, 400)
-        subscriber, page = found
+        subscriber, page = await _subscriber(request, keys, token, "unsubscribe")
         if subscriber.removed_at is not None:
             return await _manage(request, subscriber, page)
         form = await request.form()
@@ -220,10 +220,7 @@ class Subscriptions(Controller):
     async def unsubscribe_page(
         self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
     ) -> Template:
-        found = await _subscriber(request, keys, token, "unsubscribe")
-        if found is None:
-            return _page("Link not valid", BAD_LINK, 400)
-        subscriber, page = found
+        subscriber, page = await _subscriber(request, keys, token, "unsubscribe")
         return _page(
             "Unsubscribe",
             f"Stop sending {page.name} status updates to {subscriber.target}?",
@@ -237,10 +234,7 @@ class Subscriptions(Controller):
         self, request: Request, keys: NamedDependency[Keys | None], token: FromQuery[str] = ""
     ) -> Template:
         """The button on the page above, and RFC 8058's one-click POST from a mail client."""
-        found = await _subscriber(request, keys, token, "unsubscribe")
-        if found is None:
-            return _page("Link not valid", BAD_LINK, 400)
-        subscriber, page = found
+        subscriber, page = await _subscriber(request, keys, token, "unsubscribe")
         async with request.app.state.pool.acquire() as conn:
             await remove_subscriber(conn, subscriber.id)
         return _page(
@@ -295,19 +289,25 @@ def _here(request: Request) -> str:
 
 async def _subscriber(
     request: Request, keys: Keys | None, token: str, purpose: Purpose
-) -> tuple[Subscriber, StatusPage] | None:
+) -> tuple[Subscriber, StatusPage]:
+    """Whom the link is for, and the page they subscribed to; else LinkNotValid."""
     subscriber_id = require_keys(keys).verify(token, purpose, datetime.now(UTC))
     if subscriber_id is None:
-        return None
+        raise LinkNotValid(purpose)
     pool = request.app.state.pool
     subscriber = await subscriber_by_id(pool, subscriber_id)
     if subscriber is None:
-        return None
+        raise LinkNotValid(purpose)
     page = await get_status_page(pool, subscriber.organization_id, subscriber.status_page_id)
-    return None if page is None else (subscriber, page)
+    if page is None:
+        raise LinkNotValid(purpose)
+    return subscriber, page
 
 
 def subscriptions_router(settings: Settings) -> Router:
     return Router(
-        path="/", route_handlers=[Subscriptions], dependencies=notification_dependencies(settings)
+        path="/",
+        route_handlers=[Subscriptions],
+        dependencies=notification_dependencies(settings),
+        exception_handlers={LinkNotValid: _link_not_valid},
     )

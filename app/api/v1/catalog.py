@@ -14,7 +14,7 @@ from app.api.auth import READ, WRITE
 from app.api.body import decode_json
 from app.api.errors import NotFound, parse_id
 from app.api.idempotency import Render, write_once
-from app.api.pagination import next_cursor, page_request
+from app.api.pagination import listed, page_request
 from app.api.v1.schemas import (
     ComponentOut,
     CreateComponent,
@@ -83,10 +83,7 @@ class ComponentController(Controller):
         rows = await catalog.list_components(
             request.app.state.pool, principal.organization_id, page.last_seen, page.limit + 1
         )
-        return {
-            "data": [ComponentOut.of(row) for row in rows[: page.limit]],
-            "nextCursor": next_cursor(rows, page.limit, lambda row: row.id),
-        }
+        return listed(rows, page, ComponentOut.of)
 
     @get("/{component_id:str}", opt=READ)
     async def show(
@@ -128,10 +125,7 @@ class StatusPageController(Controller):
         rows = await catalog.list_status_pages(
             request.app.state.pool, principal.organization_id, page.last_seen, page.limit + 1
         )
-        return {
-            "data": [StatusPageOut.of(row) for row in rows[: page.limit]],
-            "nextCursor": next_cursor(rows, page.limit, lambda row: row.id),
-        }
+        return listed(rows, page, StatusPageOut.of)
 
     @get("/{page_id:str}", opt=READ)
     async def show(

@@ -16,9 +16,9 @@ from litestar.params import FromPath, FromQuery
 
 from app.api.auth import READ, WRITE
 from app.api.body import decode_json
-from app.api.errors import NotFound, RequestError, RequestInvalid, parse_id
+from app.api.errors import NotFound, RequestError, check_choice, parse_id
 from app.api.idempotency import Render
-from app.api.pagination import Version, next_cursor, page_request
+from app.api.pagination import Version, listed, page_request
 from app.api.post_update import UpdateRequest, post_update
 from app.api.run import run_once
 from app.api.v1.schemas import (
@@ -120,11 +120,7 @@ class IncidentController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
-        if status is not None and status not in STATUSES:
-            raise RequestInvalid(
-                "The query failed validation.",
-                [("status", f"status must be one of {', '.join(STATUSES)}")],
-            )
+        check_choice(status, "status", STATUSES)
         page = page_request(cursor, limit)
         rows = await list_incidents(
             request.app.state.pool,
@@ -133,10 +129,7 @@ class IncidentController(Controller):
             page.last_seen,
             page.limit + 1,
         )
-        return {
-            "data": [IncidentOut.of(row) for row in rows[: page.limit]],
-            "nextCursor": next_cursor(rows, page.limit, lambda row: row.id),
-        }
+        return listed(rows, page, IncidentOut.of)
 
     @get("/{incident_id:str}", opt=READ)
     async def show(
@@ -200,10 +193,7 @@ class IncidentController(Controller):
             page.last_seen,
             page.limit + 1,
         )
-        return {
-            "data": [UpdateOut.of(row) for row in rows[: page.limit]],
-            "nextCursor": next_cursor(rows, page.limit, lambda row: row.id),
-        }
+        return listed(rows, page, UpdateOut.of)
 
     @post("/{incident_id:str}/updates/{update_id:str}/redact", opt=WRITE, status_code=200)
     async def redact(
@@ -241,7 +231,4 @@ class IncidentController(Controller):
         rows = await audit_trail(
             request.app.state.pool, incident.id, page.last_seen, page.limit + 1
         )
-        return {
-            "data": [AuditEntryOut.of(row) for row in rows[: page.limit]],
-            "nextCursor": next_cursor(rows, page.limit, lambda row: row.version),
-        }
+        return listed(rows, page, AuditEntryOut.of, lambda row: row.version)

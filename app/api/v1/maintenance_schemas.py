@@ -13,7 +13,7 @@ from app.api.v1.schemas import ActorOut, Body, Input, Output, Title
 from app.domain.maintenance import Maintenance, MaintenanceUpdate
 from app.domain.maintenance_events import MaintenanceStatus
 from app.domain.values import Visibility
-from app.present.times import iso_ms
+from app.present.times import iso_ms, iso_ms_or_none
 
 # A time with its offset (any offset; kept in UTC): a time without one names no moment.
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -70,10 +70,6 @@ class PostMaintenanceUpdateIn(Input):
     notify_subscribers: bool = True
 
 
-def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else iso_ms(moment)
-
-
 class MaintenanceOut(Output):
     id: UUID
     organization_id: UUID
@@ -108,9 +104,9 @@ class MaintenanceOut(Output):
             reminder_minutes=maintenance.reminder_minutes,
             created_at=iso_ms(maintenance.created_at),
             updated_at=iso_ms(maintenance.updated_at),
-            started_at=_time(maintenance.started_at),
-            completed_at=_time(maintenance.completed_at),
-            cancelled_at=_time(maintenance.cancelled_at),
+            started_at=iso_ms_or_none(maintenance.started_at),
+            completed_at=iso_ms_or_none(maintenance.completed_at),
+            cancelled_at=iso_ms_or_none(maintenance.cancelled_at),
         )
 
 
@@ -131,7 +127,6 @@ class MaintenanceUpdateOut(Output):
     def of(
         cls, maintenance: Maintenance, update: MaintenanceUpdate, body: str | None
     ) -> MaintenanceUpdateOut:
-        redacted_by = update.redacted_by
         return cls(
             id=update.id,
             maintenance_id=maintenance.id,
@@ -140,10 +135,8 @@ class MaintenanceUpdateOut(Output):
             status=update.status,
             visibility=update.visibility,
             notify_subscribers=update.notify_subscribers,
-            posted_by=ActorOut(id=update.posted_by.id, name=update.posted_by.name),
+            posted_by=ActorOut.of(update.posted_by),
             posted_at=iso_ms(update.posted_at),
-            redacted_at=_time(update.redacted_at),
-            redacted_by=None
-            if redacted_by is None
-            else ActorOut(id=redacted_by.id, name=redacted_by.name),
+            redacted_at=iso_ms_or_none(update.redacted_at),
+            redacted_by=ActorOut.of_any(update.redacted_by),
         )

@@ -19,9 +19,9 @@ from litestar.params import FromPath, FromQuery
 
 from app.api.auth import READ, WRITE
 from app.api.body import decode_json
-from app.api.errors import NotFound, RequestInvalid, parse_id
+from app.api.errors import NotFound, check_choice, parse_id
 from app.api.idempotency import Render, write_once
-from app.api.pagination import next_cursor, page_request
+from app.api.pagination import listed, next_cursor, page_request
 from app.api.run import run_maintenance_command
 from app.api.v1.maintenance_schemas import (
     EditMaintenanceIn,
@@ -204,11 +204,7 @@ class MaintenanceController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
-        if status is not None and status not in STATUSES:
-            raise RequestInvalid(
-                "The query failed validation.",
-                [("status", f"status must be one of {', '.join(STATUSES)}")],
-            )
+        check_choice(status, "status", STATUSES)
         page = page_request(cursor, limit)
         rows = await list_maintenances(
             request.app.state.pool,
@@ -217,10 +213,7 @@ class MaintenanceController(Controller):
             page.last_seen,  # type: ignore[arg-type]
             page.limit + 1,
         )
-        return {
-            "data": [MaintenanceOut.of(row) for row in rows[: page.limit]],
-            "nextCursor": next_cursor(rows, page.limit, lambda row: row.id),
-        }
+        return listed(rows, page, MaintenanceOut.of)
 
     @get("/{maintenance_id:str}", opt=READ)
     async def show(

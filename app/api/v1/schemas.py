@@ -8,8 +8,15 @@ from uuid import UUID
 import msgspec
 
 from app.domain.catalog import Component, ComponentGroup, GroupRequest, StatusPage
-from app.domain.values import ComponentState, ComponentStatus, IncidentStatus, Severity, Visibility
-from app.present.times import iso_ms
+from app.domain.values import (
+    Actor,
+    ComponentState,
+    ComponentStatus,
+    IncidentStatus,
+    Severity,
+    Visibility,
+)
+from app.present.times import iso_ms, iso_ms_or_none
 from app.store.audit import AuditEntry
 from app.store.incident_reads import IncidentView, UpdateView
 
@@ -158,6 +165,15 @@ class ActorOut(Output):
     id: UUID
     name: str
 
+    @classmethod
+    def of(cls, actor: Actor) -> ActorOut:
+        return cls(id=actor.id, name=actor.name)
+
+    @classmethod
+    def of_any(cls, actor: Actor | None) -> ActorOut | None:
+        """Null where no one did it (yet)."""
+        return None if actor is None else cls.of(actor)
+
 
 class IncidentOut(Output):
     id: UUID
@@ -185,7 +201,7 @@ class IncidentOut(Output):
             owner_schedule_id=incident.owner_schedule_id,
             created_at=iso_ms(incident.opened_at),
             updated_at=iso_ms(incident.updated_at),
-            resolved_at=None if incident.resolved_at is None else iso_ms(incident.resolved_at),
+            resolved_at=iso_ms_or_none(incident.resolved_at),
         )
 
 
@@ -212,12 +228,10 @@ class UpdateOut(Output):
             visibility=update.visibility,
             component_statuses=[ComponentStatusIO.of(cs) for cs in update.component_statuses],
             notify_subscribers=update.notify_subscribers,
-            posted_by=ActorOut(id=update.posted_by.id, name=update.posted_by.name),
+            posted_by=ActorOut.of(update.posted_by),
             posted_at=iso_ms(update.posted_at),
-            redacted_at=None if update.redacted_at is None else iso_ms(update.redacted_at),
-            redacted_by=None
-            if update.redacted_by is None
-            else ActorOut(id=update.redacted_by.id, name=update.redacted_by.name),
+            redacted_at=iso_ms_or_none(update.redacted_at),
+            redacted_by=ActorOut.of_any(update.redacted_by),
         )
 
 
@@ -236,9 +250,7 @@ class AuditEntryOut(Output):
             version=entry.version,
             type=entry.type,
             recorded_at=iso_ms(entry.recorded_at),
-            actor=None
-            if entry.actor is None
-            else ActorOut(id=entry.actor.id, name=entry.actor.name),
+            actor=ActorOut.of_any(entry.actor),
             request_id=entry.request_id,
             data=entry.data,
         )

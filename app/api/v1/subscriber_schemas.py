@@ -16,7 +16,7 @@ from app.api.v1.schemas import ComponentIds, Input, Output
 from app.domain.addresses import is_public
 from app.domain.email_address import normalized_address
 from app.domain.notifications import DeliveryStatus
-from app.present.times import iso_ms
+from app.present.times import iso_ms, iso_ms_or_none
 from app.store.deliveries import Delivery
 from app.store.subscribers import Preferences, Subscriber
 
@@ -188,9 +188,6 @@ class DeliveryOut(Output):
 
     @classmethod
     def of(cls, delivery: Delivery) -> DeliveryOut:
-        def time(moment):
-            return None if moment is None else iso_ms(moment)
-
         return cls(
             id=delivery.id,
             organization_id=delivery.organization_id,
@@ -203,9 +200,9 @@ class DeliveryOut(Output):
             status=delivery.status,
             attempts=delivery.attempts,
             idempotency_key=delivery.idempotency_key,
-            last_attempt_at=time(delivery.last_attempt_at),
+            last_attempt_at=iso_ms_or_none(delivery.last_attempt_at),
             last_error=delivery.last_error,
-            next_attempt_at=time(delivery.next_attempt_at),
-            delivered_at=time(delivery.delivered_at),
+            next_attempt_at=iso_ms_or_none(delivery.next_attempt_at),
+            delivered_at=iso_ms_or_none(delivery.delivered_at),
             created_at=iso_ms(delivery.created_at),
         )

@@ -16,9 +16,9 @@ from litestar.params import FromPath, FromQuery
 
 from app.api.auth import SUBSCRIBERS
 from app.api.body import decode_json
-from app.api.errors import NotConfigured, NotFound, RequestInvalid, parse_id
+from app.api.errors import NotConfigured, NotFound, check_choice, parse_id
 from app.api.idempotency import write_once
-from app.api.pagination import next_cursor, page_request
+from app.api.pagination import listed, page_request
 from app.api.v1.catalog import find_status_page
 from app.api.v1.subscriber_schemas import (
     CreateSubscriber,
@@ -111,10 +111,7 @@ class SubscriberController(Controller):
         rows = await subscribers.list_subscribers(
             request.app.state.pool, page.id, window.last_seen, window.limit + 1
         )
-        return {
-            "data": [SubscriberOut.of(row) for row in rows[: window.limit]],
-            "nextCursor": next_cursor(rows, window.limit, lambda row: row.id),
-        }
+        return listed(rows, window, SubscriberOut.of)
 
     async def _find(
         self, request: Request, principal: Principal, page_id: str, subscriber_id: str
@@ -201,19 +198,12 @@ class DeliveryController(Controller):
         limit: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         page = await find_status_page(request, principal, page_id)
-        if status is not None and status not in STATUSES:
-            raise RequestInvalid(
-                "The query failed validation.",
-                [("status", f"status must be one of {', '.join(STATUSES)}")],
-            )
+        check_choice(status, "status", STATUSES)
         window = page_request(cursor, limit)
         rows = await deliveries.list_deliveries(
             request.app.state.pool, page.id, status, window.last_seen, window.limit + 1
         )
-        return {
-            "data": [DeliveryOut.of(row) for row in rows[: window.limit]],
-            "nextCursor": next_cursor(rows, window.limit, lambda row: row.id),
-        }
+        return listed(rows, window, DeliveryOut.of)
 
     @post("/{delivery_id:str}/retry", opt=SUBSCRIBERS, status_code=200)
     async def retry(
