@@ -26,8 +26,8 @@ class ConcurrencyError(DomainError):
     def __init__(self, stream_id: UUID, expected_version: int) -> None:
         super().__init__(
             "write_conflict",
-            "Another change to this incident or maintenance was written at the same moment; send the request "
-            "again.",
+            "Another change to this incident or maintenance was written at the same moment; send "
+            "the request again.",
         )
         self.stream_id = stream_id
         self.expected_version = expected_version
