@@ -22,6 +22,7 @@ from app.domain.events import ComponentStatusesChanged, IncidentEdited
 from app.domain.timeline import ComponentInterval
 from app.ids import new_id
 from app.store.codec import decode_event
+from app.store.deliveries import in_chunks
 from app.store.dispatch_log import LoggedEvent
 
 # Every public span of the components whose spans of this incident start or end at $2, that
@@ -126,25 +127,27 @@ async def record_component_changes(
                 changed_at=at,
             )
         )
-        listeners = await conn.fetch(_LISTENERS, organization_id, component_id, recorded_at)
-        await conn.execute(
-            "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
-            " subscriber_id, kind, event_position, incident_id, component_change_id,"
-            " max_attempts)"
-            " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'component_update', $2, $3,"
-            " $4, $5 FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::uuid[])"
-            " AS u(id, key, page_id, subscriber_id)"
-            " ON CONFLICT (idempotency_key) DO NOTHING",
-            organization_id,
-            event_position,
-            incident_id,
-            change_id,
-            max_attempts,
-            [new_id() for _ in listeners],
-            [component_change_key(change_id, row["id"]) for row in listeners],
-            [row["status_page_id"] for row in listeners],
-            [row["id"] for row in listeners],
-        )
+        async for listeners in in_chunks(
+            conn, _LISTENERS, organization_id, component_id, recorded_at
+        ):
+            await conn.execute(
+                "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
+                " subscriber_id, kind, event_position, incident_id, component_change_id,"
+                " max_attempts)"
+                " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'component_update', $2, $3,"
+                " $4, $5 FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::uuid[])"
+                " AS u(id, key, page_id, subscriber_id)"
+                " ON CONFLICT (idempotency_key) DO NOTHING",
+                organization_id,
+                event_position,
+                incident_id,
+                change_id,
+                max_attempts,
+                [new_id() for _ in listeners],
+                [component_change_key(change_id, row["id"]) for row in listeners],
+                [row["status_page_id"] for row in listeners],
+                [row["id"] for row in listeners],
+            )
     return recorded
 
 

@@ -9,6 +9,7 @@ transaction, so the worker hands it to Redis at once; a command never talks to R
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from app.domain.notifications import DeliveryStatus, idempotency_key
 from app.ids import new_id
 
 DELIVERIES_CHANNEL = "herald_deliveries"
+FAN_OUT_CHUNK = 2000  # subscribers read, and their rows written, at a time
 
 
 class Delivery(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,6 +98,17 @@ async def retry_delivery(conn: asyncpg.Connection, delivery_id: UUID, budget: in
     return True
 
 
+async def in_chunks(
+    conn: asyncpg.Connection, query: str, *args: object
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The rows of a query a chunk at a time, through a cursor of the caller's transaction:
+    a fan-out to any number of subscribers holds no more than a chunk of them in memory, and
+    its rows still commit (or vanish) together with the dispatcher's checkpoint."""
+    cursor = await conn.cursor(query, *args)
+    while rows := await cursor.fetch(FAN_OUT_CHUNK):
+        yield rows
+
+
 async def create_update_deliveries(
     conn: asyncpg.Connection,
     *,
@@ -114,7 +127,9 @@ async def create_update_deliveries(
     components, and it was confirmed before the update was recorded: a late dispatcher never
     tells newcomers old news.
     """
-    subscribers = await conn.fetch(
+    created = 0
+    async for subscribers in in_chunks(
+        conn,
         "SELECT s.id, s.status_page_id FROM subscribers s"
         " JOIN status_pages p ON p.id = s.status_page_id"
         " WHERE p.organization_id = $1 AND p.published AND p.component_ids && $2::uuid[]"
@@ -123,27 +138,26 @@ async def create_update_deliveries(
         organization_id,
         list(component_ids),
         recorded_at,
-    )
-    if not subscribers:
-        return 0
-    status = await conn.execute(
-        "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
-        " subscriber_id, kind, event_position, incident_id, update_id, max_attempts)"
-        " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'update', $2, $3, $4, $5"
-        " FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::uuid[])"
-        " AS u(id, key, page_id, subscriber_id)"
-        " ON CONFLICT (idempotency_key) DO NOTHING",
-        organization_id,
-        event_position,
-        incident_id,
-        update_id,
-        max_attempts,
-        [new_id() for _ in subscribers],
-        [idempotency_key(update_id, row["id"]) for row in subscribers],
-        [row["status_page_id"] for row in subscribers],
-        [row["id"] for row in subscribers],
-    )
-    return int(status.rpartition(" ")[2])
+    ):
+        status = await conn.execute(
+            "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
+            " subscriber_id, kind, event_position, incident_id, update_id, max_attempts)"
+            " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'update', $2, $3, $4, $5"
+            " FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::uuid[])"
+            " AS u(id, key, page_id, subscriber_id)"
+            " ON CONFLICT (idempotency_key) DO NOTHING",
+            organization_id,
+            event_position,
+            incident_id,
+            update_id,
+            max_attempts,
+            [new_id() for _ in subscribers],
+            [idempotency_key(update_id, row["id"]) for row in subscribers],
+            [row["status_page_id"] for row in subscribers],
+            [row["id"] for row in subscribers],
+        )
+        created += int(status.rpartition(" ")[2])
+    return created
 
 
 async def create_confirmation(

@@ -19,6 +19,7 @@ from app.domain.catalog import StatusPage
 from app.domain.maintenance import Maintenance, fold
 from app.domain.maintenance_page import PublicMaintenance, public_maintenance, public_update_ids
 from app.ids import new_id
+from app.store.deliveries import in_chunks
 from app.store.event_store import read_stream
 from app.store.maintenance_reads import update_bodies
 
@@ -61,6 +62,20 @@ _INSERT = (
 )
 
 
+_TOLD_OF_IT = (
+    "SELECT DISTINCT s.id, s.status_page_id FROM deliveries d"
+    " JOIN subscribers s ON s.id = d.subscriber_id"
+    " WHERE d.maintenance_id = $1 AND d.status = 'delivered' AND s.removed_at IS NULL"
+)
+_CONCERNED = (
+    "SELECT s.id, s.status_page_id FROM subscribers s"
+    " JOIN status_pages p ON p.id = s.status_page_id"
+    " WHERE p.organization_id = $1 AND p.published AND p.component_ids && $2::uuid[]"
+    " AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_maintenances"
+    " AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])"
+)
+
+
 async def create_maintenance_deliveries(
     conn: asyncpg.Connection,
     *,
@@ -81,37 +96,25 @@ async def create_maintenance_deliveries(
             "     AND status = 'pending' ORDER BY id FOR UPDATE) AND status = 'pending'",
             maintenance.id,
         )
-        subscribers = await conn.fetch(
-            "SELECT DISTINCT s.id, s.status_page_id FROM deliveries d"
-            " JOIN subscribers s ON s.id = d.subscriber_id"
-            " WHERE d.maintenance_id = $1 AND d.status = 'delivered' AND s.removed_at IS NULL",
-            maintenance.id,
-        )
+        query, args = _TOLD_OF_IT, (maintenance.id,)
     else:
-        subscribers = await conn.fetch(
-            "SELECT s.id, s.status_page_id FROM subscribers s"
-            " JOIN status_pages p ON p.id = s.status_page_id"
-            " WHERE p.organization_id = $1 AND p.published AND p.component_ids && $2::uuid[]"
-            " AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_maintenances"
-            " AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])",
+        query = _CONCERNED
+        args = (maintenance.organization_id, list(maintenance.component_ids), recorded_at)
+    created = 0
+    async for subscribers in in_chunks(conn, query, *args):
+        status = await conn.execute(
+            _INSERT,
             maintenance.organization_id,
-            list(maintenance.component_ids),
-            recorded_at,
+            event_position,
+            maintenance.id,
+            max_attempts,
+            [new_id() for _ in subscribers],
+            [notice_key(event_position, row["id"]) for row in subscribers],
+            [row["status_page_id"] for row in subscribers],
+            [row["id"] for row in subscribers],
         )
-    if not subscribers:
-        return 0
-    status = await conn.execute(
-        _INSERT,
-        maintenance.organization_id,
-        event_position,
-        maintenance.id,
-        max_attempts,
-        [new_id() for _ in subscribers],
-        [notice_key(event_position, row["id"]) for row in subscribers],
-        [row["status_page_id"] for row in subscribers],
-        [row["id"] for row in subscribers],
-    )
-    return int(status.rpartition(" ")[2])
+        created += int(status.rpartition(" ")[2])
+    return created
 
 
 class MaintenanceNotice(msgspec.Struct, frozen=True, kw_only=True):

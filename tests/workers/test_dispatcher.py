@@ -10,10 +10,12 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import asyncpg
+import pytest
 from litestar.testing import AsyncTestClient
 
 from app.domain.events import UpdatePosted
 from app.domain.values import Actor
+from app.store import deliveries
 from app.store.bodies import save_body
 from app.store.dispatch_log import DISPATCH_LOCK_KEY
 from app.store.event_store import EventMetadata, append, lock_stream, read_stream
@@ -191,3 +193,33 @@ async def test_a_transaction_open_in_another_database_does_not_hold_the_dispatch
     finally:
         await elsewhere.close()
     assert await pool.fetchval("SELECT count(*) FROM deliveries") == 1
+
+
+async def test_a_fan_out_that_fails_between_chunks_resumes_without_loss_or_duplicate(
+    client: AsyncTestClient,
+    org: Org,
+    pool: asyncpg.Pool,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deliveries, "FAN_OUT_CHUNK", 2)
+    subscribers = {(await add_webhook(client, org, receiver, f"/hook{i}"))["id"] for i in range(5)}
+    incident = await open_incident(client, org)
+    await post_update(client, org, incident, body="Investigating.")
+    # The database gives out once the first chunk is written, as a crashed worker would stop.
+    await pool.execute(
+        "CREATE FUNCTION fail_second_chunk() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN IF (SELECT count(*) FROM deliveries WHERE update_id = NEW.update_id) >= 2"
+        " THEN RAISE EXCEPTION 'worker lost'; END IF; RETURN NEW; END $$;"
+        " CREATE TRIGGER fail_second_chunk BEFORE INSERT ON deliveries"
+        " FOR EACH ROW EXECUTE FUNCTION fail_second_chunk()"
+    )
+    async with pool.acquire() as conn:
+        with pytest.raises(asyncpg.RaiseError):
+            await dispatch(conn, 4)
+        assert await conn.fetchval("SELECT count(*) FROM deliveries") == 0
+        await conn.execute("DROP TRIGGER fail_second_chunk ON deliveries")
+        assert await dispatch(conn, 4) > 0  # the checkpoint stayed behind the event
+        assert await dispatch(conn, 4) == 0
+    told = await pool.fetch("SELECT subscriber_id FROM deliveries")
+    assert sorted(str(row["subscriber_id"]) for row in told) == sorted(subscribers)
