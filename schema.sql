@@ -284,6 +284,8 @@ CREATE TABLE IF NOT EXISTS component_changes (
     event_position   bigint NOT NULL,
     UNIQUE (component_id, changed_at)
 );
+-- The dispatcher finds the changes an event recorded when it writes their rows a chunk at a time.
+CREATE INDEX IF NOT EXISTS component_changes_by_event ON component_changes (event_position);
 
 -- One message owed to one subscriber: an update (kind 'update', keyed by the UpdatePosted event
 -- and the subscriber), a maintenance's notice (kind 'maintenance', keyed by its event and the
@@ -339,10 +341,14 @@ CREATE INDEX IF NOT EXISTS deliveries_by_maintenance ON deliveries (maintenance_
 
 -- How far the dispatcher has read the log, in (transaction_id, position) order: it reads only
 -- events of transactions older than every running one, so none can still appear behind it.
+-- An event's rows are written a chunk of subscribers at a time, each chunk committed with
+-- fanned_out_to, the last subscriber (in id order) its rows were written for: the next event
+-- is owed from there on (see 0011_fan_out_in_chunks).
 CREATE TABLE IF NOT EXISTS dispatcher_checkpoints (
     name            text PRIMARY KEY,
     transaction_id  xid8 NOT NULL,
-    position        bigint NOT NULL
+    position        bigint NOT NULL,
+    fanned_out_to   uuid
 );
 INSERT INTO dispatcher_checkpoints (name, transaction_id, position)
     VALUES ('notifications', '0', 0) ON CONFLICT (name) DO NOTHING;

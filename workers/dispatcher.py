@@ -1,9 +1,10 @@
 """The only bridge from PostgreSQL to Redis: log -> delivery rows -> queue.
 
-Each round turns settled events into delivery rows and moves the checkpoint in one
-transaction, then hands due rows to the queue. A command only appends to the log, so a Redis
-outage never fails one: rows wait in PostgreSQL until the queue is back. The loop wakes on
-NOTIFY (events appended, rows due again) and polls as a fallback for a lost notification.
+Each round turns settled events into delivery rows, a chunk of subscribers' worth at most,
+and moves the checkpoint in one transaction, then hands due rows to the queue. A command only
+appends to the log, so a Redis outage never fails one: rows wait in PostgreSQL until the queue
+is back. The loop wakes on NOTIFY (events appended, rows due again) and polls as a fallback for
+a lost notification.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from uuid import UUID
 
 import asyncpg
+import msgspec
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
@@ -23,6 +26,9 @@ from app.store.codec import decode_event
 from app.store.component_changes import MOVES_SPANS, record_changes_of
 from app.store.deliveries import (
     DELIVERIES_CHANNEL,
+    FAN_OUT_CHUNK,
+    NOTHING,
+    Written,
     cancel_pending_of_update,
     create_update_deliveries,
 )
@@ -51,40 +57,78 @@ FORGET_EVERY = 600.0  # seconds between clean-ups of the subscribe form's rate-l
 
 
 async def dispatch(conn: asyncpg.Connection, max_attempts: int) -> int:
-    """One round over up to READ_AT_ONCE events; returns how many were read, 0 when caught up
-    or while another worker is dispatching."""
+    """One round, one transaction: settled events past the checkpoint, up to READ_AT_ONCE of
+    them, stopping once a chunk of subscribers' rows is written; returns how many events were
+    read (a half-written one included), 0 when caught up or while another worker dispatches.
+
+    The rows commit with the checkpoint, which says where a half-written event stopped, so the
+    queue gets a chunk's rows while the next chunk is written, and a worker that dies between
+    two rounds leaves the next one to go on from there. Rounds are one at a time across
+    workers, each reading the checkpoint the last one left.
+    """
     async with conn.transaction():
         if not await try_lock_dispatch(conn):
             return 0
-        events = await read_settled(conn, await load_checkpoint(conn), READ_AT_ONCE)
+        checkpoint = await load_checkpoint(conn)
+        events = await read_settled(conn, checkpoint, READ_AT_ONCE)
+        read = subscribers = 0
         for logged in events:
-            if logged.type == UpdatePosted.__name__:
-                await _fan_out(conn, logged, max_attempts)
-            elif logged.type == UpdateRedacted.__name__:
-                redacted = decode_event(logged.data)
-                assert isinstance(redacted, UpdateRedacted)
-                await cancel_pending_of_update(conn, redacted.update_id)
-            elif logged.type in MOVES_SPANS:
-                await record_changes_of(conn, logged, max_attempts)
-            elif logged.type in NOTICES:
-                await _tell_of_maintenance(conn, logged, max_attempts)
+            read += 1
+            chunk = await _tell(conn, logged, checkpoint.fanned_out_to, max_attempts)
+            if chunk.last is not None:
+                await save_checkpoint(
+                    conn, msgspec.structs.replace(checkpoint, fanned_out_to=chunk.last)
+                )
+                return read
+            checkpoint = logged.checkpoint
+            subscribers += chunk.subscribers
+            if subscribers >= FAN_OUT_CHUNK:
+                break
         if events:
-            await save_checkpoint(conn, events[-1].checkpoint)
-        return len(events)
+            await save_checkpoint(conn, checkpoint)
+        return read
 
 
-async def _fan_out(conn: asyncpg.Connection, logged: LoggedEvent, max_attempts: int) -> None:
+async def _tell(
+    conn: asyncpg.Connection, logged: LoggedEvent, after: UUID | None, max_attempts: int
+) -> Written:
+    """Write the rows `logged` owes to the next chunk of its subscribers past `after`."""
+    if logged.type == UpdatePosted.__name__:
+        return await _fan_out(conn, logged, after, max_attempts)
+    if logged.type == UpdateRedacted.__name__:
+        redacted = decode_event(logged.data)
+        assert isinstance(redacted, UpdateRedacted)
+        await cancel_pending_of_update(conn, redacted.update_id)
+    elif logged.type in MOVES_SPANS:
+        return await record_changes_of(conn, logged, after, max_attempts)
+    elif logged.type in NOTICES:
+        return await create_maintenance_deliveries(
+            conn,
+            event_position=logged.position,
+            event_type=logged.type,
+            maintenance=await maintenance_as_of(conn, logged.stream_id, logged.position),
+            recorded_at=logged.recorded_at,
+            after=after,
+            max_attempts=max_attempts,
+        )
+    return NOTHING
+
+
+async def _fan_out(
+    conn: asyncpg.Connection, logged: LoggedEvent, after: UUID | None, max_attempts: int
+) -> Written:
     posted = decode_event(logged.data)
     assert isinstance(posted, UpdatePosted)
     if not notifies(posted):
-        return
+        return NOTHING
     history = [item.event for item in await read_stream(conn, logged.stream_id)]
+    # Read again for each chunk: a redaction that committed meanwhile stops the rest.
     if any(isinstance(e, UpdateRedacted) and e.update_id == posted.update_id for e in history):
-        return  # taken back before anyone was told
+        return NOTHING  # taken back before anyone (else) was told
     # The incident as this update left it decides who hears of it, however late we are.
     incident = fold(through_update(history, posted.update_id))
     assert incident is not None
-    await create_update_deliveries(
+    return await create_update_deliveries(
         conn,
         event_position=logged.position,
         organization_id=incident.organization_id,
@@ -92,19 +136,7 @@ async def _fan_out(conn: asyncpg.Connection, logged: LoggedEvent, max_attempts: 
         update_id=posted.update_id,
         component_ids=incident.component_ids,
         recorded_at=logged.recorded_at,
-        max_attempts=max_attempts,
-    )
-
-
-async def _tell_of_maintenance(
-    conn: asyncpg.Connection, logged: LoggedEvent, max_attempts: int
-) -> None:
-    await create_maintenance_deliveries(
-        conn,
-        event_position=logged.position,
-        event_type=logged.type,
-        maintenance=await maintenance_as_of(conn, logged.stream_id, logged.position),
-        recorded_at=logged.recorded_at,
+        after=after,
         max_attempts=max_attempts,
     )
 
@@ -134,14 +166,17 @@ async def run_dispatcher(context: Context, redis: ArqRedis, stop: asyncio.Event)
             wake.clear()
             try:
                 async with context.pool.acquire() as conn:
-                    while await dispatch(conn, settings.delivery_attempts) == READ_AT_ONCE:
-                        pass
-                    await enqueue_due(
-                        conn,
-                        redis,
-                        stale_after=settings.stale_after,
-                        batch_size=settings.delivery_batch,
-                    )
+                    # Each round's rows go to the queue before the next round writes more.
+                    while True:
+                        read = await dispatch(conn, settings.delivery_attempts)
+                        await enqueue_due(
+                            conn,
+                            redis,
+                            stale_after=settings.stale_after,
+                            batch_size=settings.delivery_batch,
+                        )
+                        if not read:
+                            break
                     if loop.time() - forgotten_at > FORGET_EVERY:
                         await forget_old_requests(conn)
                         forgotten_at = loop.time()

@@ -22,7 +22,7 @@ from app.domain.events import ComponentStatusesChanged, IncidentEdited
 from app.domain.timeline import ComponentInterval
 from app.ids import new_id
 from app.store.codec import decode_event
-from app.store.deliveries import in_chunks
+from app.store.deliveries import NOTHING, Written, next_chunk, written
 from app.store.dispatch_log import LoggedEvent
 
 # Every public span of the components whose spans of this incident start or end at $2, that
@@ -37,12 +37,16 @@ _AROUND = (
     " ORDER BY c.component_id, c.started_at"
 )
 
+# Each subscriber that hears of one or more of the changes an event recorded, with those
+# changes in component order.
 _LISTENERS = (
-    "SELECT s.id, s.status_page_id FROM subscribers s"
-    " JOIN status_pages p ON p.id = s.status_page_id"
-    " WHERE p.organization_id = $1 AND p.published AND $2 = ANY(p.component_ids)"
+    "SELECT s.id, s.status_page_id, array_agg(c.id ORDER BY c.component_id) AS change_ids"
+    " FROM subscribers s JOIN status_pages p ON p.id = s.status_page_id"
+    " JOIN component_changes c ON c.event_position = $2 AND c.component_id = ANY(p.component_ids)"
+    "     AND (s.component_ids = '{}' OR c.component_id = ANY(s.component_ids))"
+    " WHERE p.organization_id = $1 AND p.published"
     " AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_component_changes"
-    " AND (s.component_ids = '{}' OR $2 = ANY(s.component_ids))"
+    " GROUP BY s.id, s.status_page_id"
 )
 
 
@@ -50,9 +54,10 @@ MOVES_SPANS = frozenset({ComponentStatusesChanged.__name__, IncidentEdited.__nam
 
 
 async def record_changes_of(
-    conn: asyncpg.Connection, logged: LoggedEvent, max_attempts: int
-) -> list[ComponentChange]:
-    """The public status changes `logged` made, recorded and owed to their listeners.
+    conn: asyncpg.Connection, logged: LoggedEvent, after: UUID | None, max_attempts: int
+) -> Written:
+    """The public status changes `logged` made, recorded and owed to their listeners (the
+    next chunk of them past `after`).
 
     Only component statuses (public ones, and resolving) and an edit that drops components move
     public spans. An update posted with notifySubscribers false tells nobody, of its component
@@ -65,25 +70,49 @@ async def record_changes_of(
                 "SELECT notify_subscribers FROM incident_updates WHERE id = $1", event.update_id
             )
             if not notify:
-                return []
+                return NOTHING
         case IncidentEdited(component_ids=tuple()):
             pass
         case _:
-            return []
+            return NOTHING
     organization_id = await conn.fetchval(
         "SELECT organization_id FROM incidents WHERE id = $1", logged.stream_id
     )
     if organization_id is None:
-        return []
-    return await record_component_changes(
-        conn,
-        event_position=logged.position,
-        organization_id=organization_id,
-        incident_id=logged.stream_id,
-        at=event.at,
-        recorded_at=logged.recorded_at,
-        max_attempts=max_attempts,
+        return NOTHING
+    if after is None:  # the first chunk records the changes; the next ones find them recorded
+        await record_component_changes(
+            conn,
+            event_position=logged.position,
+            organization_id=organization_id,
+            incident_id=logged.stream_id,
+            at=event.at,
+        )
+    listeners = await next_chunk(
+        conn, _LISTENERS, organization_id, logged.position, logged.recorded_at, after=after
     )
+    if listeners:
+        owed = [(row, change_id) for row in listeners for change_id in row["change_ids"]]
+        await conn.execute(
+            "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
+            " subscriber_id, kind, event_position, incident_id, component_change_id,"
+            " max_attempts)"
+            " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'component_update', $2, $3,"
+            " u.change_id, $4 FROM unnest($5::uuid[], $6::text[], $7::uuid[], $8::uuid[],"
+            " $9::uuid[]) AS u(id, key, page_id, subscriber_id, change_id)"
+            " ON CONFLICT (idempotency_key) DO NOTHING",
+            organization_id,
+            logged.position,
+            logged.stream_id,
+            max_attempts,
+            # Ids in this order: a subscriber hears of the changes in component order.
+            [new_id() for _ in owed],
+            [component_change_key(change_id, row["id"]) for row, change_id in owed],
+            [row["status_page_id"] for row, _ in owed],
+            [row["id"] for row, _ in owed],
+            [change_id for _, change_id in owed],
+        )
+    return written(listeners)
 
 
 async def record_component_changes(
@@ -93,62 +122,23 @@ async def record_component_changes(
     organization_id: UUID,
     incident_id: UUID,
     at: datetime,
-    recorded_at: datetime,
-    max_attempts: int,
-) -> list[ComponentChange]:
-    """Record the public status changes an event of `incident_id` at `at` made, and owe each to
-    its listeners; a second call for the same event adds nothing."""
+) -> None:
+    """Record the public status changes an event of `incident_id` at `at` made, each under
+    the event's position; a second call for the same event adds nothing."""
     spans = [
         ComponentInterval(**dict(row))
         for row in await conn.fetch(_AROUND, incident_id, at, organization_id)
     ]
-    recorded = []
-    for component_id, old, new in status_changes(spans, at):
-        change_id = await conn.fetchval(
-            "INSERT INTO component_changes (id, organization_id, component_id, old_status,"
-            " new_status, changed_at, event_position) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT (component_id, changed_at) DO NOTHING RETURNING id",
-            new_id(),
-            organization_id,
-            component_id,
-            old,
-            new,
-            at,
-            event_position,
-        )
-        if change_id is None:
-            continue
-        recorded.append(
-            ComponentChange(
-                id=change_id,
-                component_id=component_id,
-                old_status=old,
-                new_status=new,
-                changed_at=at,
-            )
-        )
-        async for listeners in in_chunks(
-            conn, _LISTENERS, organization_id, component_id, recorded_at
-        ):
-            await conn.execute(
-                "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
-                " subscriber_id, kind, event_position, incident_id, component_change_id,"
-                " max_attempts)"
-                " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'component_update', $2, $3,"
-                " $4, $5 FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::uuid[])"
-                " AS u(id, key, page_id, subscriber_id)"
-                " ON CONFLICT (idempotency_key) DO NOTHING",
-                organization_id,
-                event_position,
-                incident_id,
-                change_id,
-                max_attempts,
-                [new_id() for _ in listeners],
-                [component_change_key(change_id, row["id"]) for row in listeners],
-                [row["status_page_id"] for row in listeners],
-                [row["id"] for row in listeners],
-            )
-    return recorded
+    changes = status_changes(spans, at)
+    await conn.executemany(
+        "INSERT INTO component_changes (id, organization_id, component_id, old_status,"
+        " new_status, changed_at, event_position) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " ON CONFLICT (component_id, changed_at) DO NOTHING",
+        [
+            (new_id(), organization_id, component_id, old, new, at, event_position)
+            for component_id, old, new in changes
+        ],
+    )
 
 
 async def changes_of_deliveries(

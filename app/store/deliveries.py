@@ -9,8 +9,8 @@ transaction, so the worker hands it to Redis at once; a command never talks to R
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -20,7 +20,7 @@ from app.domain.notifications import DeliveryStatus, idempotency_key
 from app.ids import new_id
 
 DELIVERIES_CHANNEL = "herald_deliveries"
-FAN_OUT_CHUNK = 2000  # subscribers read, and their rows written, at a time
+FAN_OUT_CHUNK = 2000  # subscribers read, and their rows written, per transaction
 
 
 class Delivery(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,15 +98,44 @@ async def retry_delivery(conn: asyncpg.Connection, delivery_id: UUID, budget: in
     return True
 
 
-async def in_chunks(
-    conn: asyncpg.Connection, query: str, *args: object
-) -> AsyncIterator[list[asyncpg.Record]]:
-    """The rows of a query a chunk at a time, through a cursor of the caller's transaction:
-    a fan-out to any number of subscribers holds no more than a chunk of them in memory, and
-    its rows still commit (or vanish) together with the dispatcher's checkpoint."""
-    cursor = await conn.cursor(query, *args)
-    while rows := await cursor.fetch(FAN_OUT_CHUNK):
-        yield rows
+class Written(NamedTuple):
+    """What one call wrote of an event's rows."""
+
+    subscribers: int  # read, whether or not a row of theirs was there already
+    last: UUID | None  # the last of a full chunk: the event may owe more past this subscriber
+
+
+NOTHING = Written(0, None)
+
+
+async def next_chunk(
+    conn: asyncpg.Connection, query: str, *args: object, after: UUID | None
+) -> list[asyncpg.Record]:
+    """The next FAN_OUT_CHUNK rows of `query` (one per subscriber, with its `id`) past the
+    subscriber `after`, in id order. An event's rows are written a chunk per transaction, so
+    the first ones reach the queue while the rest are written; the dispatcher's checkpoint
+    records where a chunk stopped, and a worker that dies between two goes on from there."""
+    return await conn.fetch(
+        f"SELECT * FROM ({query}) AS owed WHERE id > ${len(args) + 1} ORDER BY id"
+        f" LIMIT ${len(args) + 2}",
+        *args,
+        after or UUID(int=0),
+        FAN_OUT_CHUNK,
+    )
+
+
+def written(subscribers: list[asyncpg.Record]) -> Written:
+    full = len(subscribers) == FAN_OUT_CHUNK
+    return Written(len(subscribers), subscribers[-1]["id"] if full else None)
+
+
+_CONCERNED = (
+    "SELECT s.id, s.status_page_id FROM subscribers s"
+    " JOIN status_pages p ON p.id = s.status_page_id"
+    " WHERE p.organization_id = $1 AND p.published AND p.component_ids && $2::uuid[]"
+    " AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_incidents"
+    " AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])"
+)
 
 
 async def create_update_deliveries(
@@ -118,28 +147,22 @@ async def create_update_deliveries(
     update_id: UUID,
     component_ids: tuple[UUID, ...],
     recorded_at: datetime,
+    after: UUID | None,
     max_attempts: int,
-) -> int:
-    """One row per subscriber the update concerns; a second call for the same event adds none.
+) -> Written:
+    """One row per subscriber the update concerns, for the next chunk of them past `after`;
+    a second call for the same event and chunk adds none.
 
     A subscriber hears of an update when it hears incidents, a published page of its
     organization shows the incident, its component filter (if any) meets the incident's
     components, and it was confirmed before the update was recorded: a late dispatcher never
     tells newcomers old news.
     """
-    created = 0
-    async for subscribers in in_chunks(
-        conn,
-        "SELECT s.id, s.status_page_id FROM subscribers s"
-        " JOIN status_pages p ON p.id = s.status_page_id"
-        " WHERE p.organization_id = $1 AND p.published AND p.component_ids && $2::uuid[]"
-        " AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_incidents"
-        " AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])",
-        organization_id,
-        list(component_ids),
-        recorded_at,
-    ):
-        status = await conn.execute(
+    subscribers = await next_chunk(
+        conn, _CONCERNED, organization_id, list(component_ids), recorded_at, after=after
+    )
+    if subscribers:
+        await conn.execute(
             "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
             " subscriber_id, kind, event_position, incident_id, update_id, max_attempts)"
             " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'update', $2, $3, $4, $5"
@@ -156,8 +179,7 @@ async def create_update_deliveries(
             [row["status_page_id"] for row in subscribers],
             [row["id"] for row in subscribers],
         )
-        created += int(status.rpartition(" ")[2])
-    return created
+    return written(subscribers)
 
 
 async def create_confirmation(

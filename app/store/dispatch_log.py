@@ -30,6 +30,10 @@ DISPATCH_LOCK_KEY = 0x6865_7261_6C64_01
 class Checkpoint(msgspec.Struct, frozen=True):
     transaction_id: str  # xid8 as text: asyncpg has no codec for it
     position: int
+    # The next event's rows are written up to this subscriber (in id order), the rest still
+    # owed. That event is the first one read_settled returns past this checkpoint: whatever
+    # sorts between them belongs to a transaction that had ended when it was first read.
+    fanned_out_to: UUID | None = None
 
 
 class LoggedEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,20 +56,21 @@ async def try_lock_dispatch(conn: asyncpg.Connection) -> bool:
 
 async def load_checkpoint(conn: asyncpg.Connection) -> Checkpoint:
     row = await conn.fetchrow(
-        "SELECT transaction_id::text AS transaction_id, position FROM dispatcher_checkpoints"
-        " WHERE name = $1",
+        "SELECT transaction_id::text AS transaction_id, position, fanned_out_to"
+        " FROM dispatcher_checkpoints WHERE name = $1",
         CHECKPOINT,
     )
-    return Checkpoint(row["transaction_id"], row["position"])
+    return Checkpoint(**dict(row))
 
 
 async def save_checkpoint(conn: asyncpg.Connection, checkpoint: Checkpoint) -> None:
     await conn.execute(
-        "UPDATE dispatcher_checkpoints SET transaction_id = $2::text::xid8, position = $3"
-        " WHERE name = $1",
+        "UPDATE dispatcher_checkpoints SET transaction_id = $2::text::xid8, position = $3,"
+        " fanned_out_to = $4 WHERE name = $1",
         CHECKPOINT,
         checkpoint.transaction_id,
         checkpoint.position,
+        checkpoint.fanned_out_to,
     )
 
 

@@ -19,7 +19,7 @@ from app.domain.catalog import StatusPage
 from app.domain.maintenance import Maintenance, fold
 from app.domain.maintenance_page import PublicMaintenance, public_maintenance, public_update_ids
 from app.ids import new_id
-from app.store.deliveries import in_chunks
+from app.store.deliveries import Written, next_chunk, written
 from app.store.event_store import read_stream
 from app.store.maintenance_reads import update_bodies
 
@@ -83,26 +83,28 @@ async def create_maintenance_deliveries(
     event_type: str,
     maintenance: Maintenance,
     recorded_at: datetime,
+    after: UUID | None,
     max_attempts: int,
-) -> int:
-    """One row per subscriber the notice concerns: those of a published page showing one of
-    the maintenance's components, whose filter (if any) meets them, confirmed before the event
-    was recorded. A cancellation goes only to those who were told of the maintenance, and
-    what was still owed of it is not sent any more."""
+) -> Written:
+    """One row per subscriber the notice concerns, for the next chunk of them past `after`:
+    those of a published page showing one of the maintenance's components, whose filter (if
+    any) meets them, confirmed before the event was recorded. A cancellation goes only to those
+    who were told of the maintenance, and what was still owed of it is not sent any more."""
     if event_type == CANCELLED:
-        await conn.execute(
-            "UPDATE deliveries SET status = 'cancelled', lease_until = NULL"
-            " WHERE id IN (SELECT id FROM deliveries WHERE maintenance_id = $1"
-            "     AND status = 'pending' ORDER BY id FOR UPDATE) AND status = 'pending'",
-            maintenance.id,
-        )
+        if after is None:  # past the first chunk, what is pending of it is this very notice
+            await conn.execute(
+                "UPDATE deliveries SET status = 'cancelled', lease_until = NULL"
+                " WHERE id IN (SELECT id FROM deliveries WHERE maintenance_id = $1"
+                "     AND status = 'pending' ORDER BY id FOR UPDATE) AND status = 'pending'",
+                maintenance.id,
+            )
         query, args = _TOLD_OF_IT, (maintenance.id,)
     else:
         query = _CONCERNED
         args = (maintenance.organization_id, list(maintenance.component_ids), recorded_at)
-    created = 0
-    async for subscribers in in_chunks(conn, query, *args):
-        status = await conn.execute(
+    subscribers = await next_chunk(conn, query, *args, after=after)
+    if subscribers:
+        await conn.execute(
             _INSERT,
             maintenance.organization_id,
             event_position,
@@ -113,8 +115,7 @@ async def create_maintenance_deliveries(
             [row["status_page_id"] for row in subscribers],
             [row["id"] for row in subscribers],
         )
-        created += int(status.rpartition(" ")[2])
-    return created
+    return written(subscribers)
 
 
 class MaintenanceNotice(msgspec.Struct, frozen=True, kw_only=True):

@@ -195,31 +195,72 @@ async def test_a_transaction_open_in_another_database_does_not_hold_the_dispatch
     assert await pool.fetchval("SELECT count(*) FROM deliveries") == 1
 
 
-async def test_a_fan_out_that_fails_between_chunks_resumes_without_loss_or_duplicate(
+async def test_a_worker_lost_between_chunks_is_resumed_where_it_stopped_and_sends_once(
     client: AsyncTestClient,
     org: Org,
     pool: asyncpg.Pool,
     receiver: Receiver,
+    start_worker: StartWorker,
+    redis_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(deliveries, "FAN_OUT_CHUNK", 2)
-    subscribers = {(await add_webhook(client, org, receiver, f"/hook{i}"))["id"] for i in range(5)}
+    paths = [f"/hook{i}" for i in range(5)]
+    subscribers = {(await add_webhook(client, org, receiver, path))["id"] for path in paths}
     incident = await open_incident(client, org)
     await post_update(client, org, incident, body="Investigating.")
-    # The database gives out once the first chunk is written, as a crashed worker would stop.
-    await pool.execute(
-        "CREATE FUNCTION fail_second_chunk() RETURNS trigger LANGUAGE plpgsql AS $$"
-        " BEGIN IF (SELECT count(*) FROM deliveries WHERE update_id = NEW.update_id) >= 2"
-        " THEN RAISE EXCEPTION 'worker lost'; END IF; RETURN NEW; END $$;"
-        " CREATE TRIGGER fail_second_chunk BEFORE INSERT ON deliveries"
-        " FOR EACH ROW EXECUTE FUNCTION fail_second_chunk()"
-    )
     async with pool.acquire() as conn:
+        assert await dispatch(conn, 4) > 0  # up to the update's first chunk, committed
+        first = await conn.fetch("SELECT id, subscriber_id FROM deliveries")
+        assert len(first) == 2
+        # The database gives out while the second chunk is written, as a crashed worker stops.
+        await conn.execute(
+            "CREATE FUNCTION worker_lost() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN RAISE EXCEPTION 'worker lost'; END $$;"
+            " CREATE TRIGGER worker_lost BEFORE INSERT ON deliveries"
+            " FOR EACH ROW EXECUTE FUNCTION worker_lost()"
+        )
         with pytest.raises(asyncpg.RaiseError):
             await dispatch(conn, 4)
-        assert await conn.fetchval("SELECT count(*) FROM deliveries") == 0
-        await conn.execute("DROP TRIGGER fail_second_chunk ON deliveries")
-        assert await dispatch(conn, 4) > 0  # the checkpoint stayed behind the event
-        assert await dispatch(conn, 4) == 0
-    told = await pool.fetch("SELECT subscriber_id FROM deliveries")
+        assert await conn.fetch("SELECT id, subscriber_id FROM deliveries") == first
+        await conn.execute("DROP TRIGGER worker_lost ON deliveries")
+    start_worker()  # another worker takes over from the checkpoint
+
+    async def all_told() -> bool:
+        return len(receiver.received) >= len(paths)
+
+    await eventually(all_told, what="a message to each subscriber")
+    await eventually(jobs_done(redis_url), what="every job, so that a second send would show")
+    assert sorted(item.path for item in receiver.received) == paths
+    assert max(receiver.keys().values()) == 1
+    told = await pool.fetch("SELECT id, subscriber_id FROM deliveries ORDER BY id")
     assert sorted(str(row["subscriber_id"]) for row in told) == sorted(subscribers)
+    assert set(first) <= {(row["id"], row["subscriber_id"]) for row in told}
+
+
+async def test_the_first_chunk_is_queued_before_the_last_one_is_written(
+    client: AsyncTestClient,
+    org: Org,
+    pool: asyncpg.Pool,
+    receiver: Receiver,
+    start_worker: StartWorker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deliveries, "FAN_OUT_CHUNK", 2)
+    for i in range(5):
+        await add_webhook(client, org, receiver, f"/hook{i}")
+    incident = await open_incident(client, org)
+    await post_update(client, org, incident, body="Investigating.")
+    start_worker()
+
+    async def all_told() -> bool:
+        return len(receiver.received) >= 5
+
+    await eventually(all_told, what="a message to each subscriber")
+    # created_at is when a round's transaction began, enqueued_at when a chunk was queued.
+    chunks = await pool.fetch(
+        "SELECT created_at, min(enqueued_at) AS queued FROM deliveries"
+        " GROUP BY created_at ORDER BY created_at"
+    )
+    assert [len(chunks)] == [3]
+    assert chunks[0]["queued"] < chunks[-1]["created_at"]
