@@ -264,3 +264,34 @@ async def test_the_first_chunk_is_queued_before_the_last_one_is_written(
     )
     assert [len(chunks)] == [3]
     assert chunks[0]["queued"] < chunks[-1]["created_at"]
+
+
+async def test_a_redaction_between_chunks_stops_the_rest_and_sends_nothing(
+    client: AsyncTestClient,
+    org: Org,
+    pool: asyncpg.Pool,
+    receiver: Receiver,
+    start_worker: StartWorker,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deliveries, "FAN_OUT_CHUNK", 2)
+    for i in range(5):
+        await add_webhook(client, org, receiver, f"/hook{i}")
+    incident = await open_incident(client, org)
+    update = await post_update(client, org, incident, body="Blaming our vendor, oops.")
+    async with pool.acquire() as conn:
+        assert await dispatch(conn, 4) > 0  # up to the update's first chunk
+    response = await client.post(
+        f"/v1/incidents/{incident['id']}/updates/{update['id']}/redact", headers=org.headers
+    )
+    assert response.status_code < 300, response.text
+    start_worker()
+
+    async def nothing_owed() -> bool:
+        return not await pool.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'")
+
+    await eventually(nothing_owed, what="the update's rows cancelled")
+    await eventually(jobs_done(redis_url), what="every job, so that a send would show")
+    assert receiver.received == []
+    assert await pool.fetchval("SELECT count(*) FROM deliveries") == 2  # the rest never written
