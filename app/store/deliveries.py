@@ -125,6 +125,7 @@ async def next_chunk(
 
 
 def written(subscribers: list[asyncpg.Record]) -> Written:
+    """What writing the rows of this chunk did; a chunk short of full was the event's last."""
     full = len(subscribers) == FAN_OUT_CHUNK
     return Written(len(subscribers), subscribers[-1]["id"] if full else None)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from app.config import Settings
+from app.store import deliveries as delivery_rows
 from tests.api.conftest import Org, open_incident
 from tests.workers.conftest import StartWorker
 from tests.workers.helpers import (
@@ -257,3 +259,34 @@ async def test_a_component_message_is_retried_under_its_key_like_any_other(
     assert heard(receiver, "/flaky") == [
         ("component", "Payments API", "operational", "degraded_performance")
     ]
+
+
+async def test_rows_written_a_few_subscribers_at_a_time_still_tell_each_once_and_in_order(
+    client: AsyncTestClient,
+    org: Org,
+    receiver: Receiver,
+    start_worker: StartWorker,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(delivery_rows, "FAN_OUT_CHUNK", 2)
+    paths = [f"/hooks/{n}" for n in range(5)]
+    for path in paths:
+        await add_webhook(client, org, receiver, path, componentChanges=True)
+    start_worker()
+    incident = await open_incident(client, org)
+    await post_update(
+        client,
+        org,
+        incident,
+        body="Card payments fail for some customers.",
+        componentStatuses=[{"componentId": org.payments, "status": "full_outage"}],
+    )
+    await eventually(arrived(receiver, 2 * len(paths)), what="both messages to each")
+    await eventually(jobs_done(redis_url), what="every job, so that a second send would show")
+    for path in paths:
+        assert heard(receiver, path) == [
+            ("incident", incident["title"], "investigating"),
+            ("component", "Payments API", "operational", "major_outage"),
+        ]
+    assert len({item.key for item in receiver.received}) == len(receiver.received)

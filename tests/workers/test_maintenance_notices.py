@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from app.api.app import create_app
 from app.config import Settings
+from app.store import deliveries
 from tests.api.conftest import Org
 from tests.workers.conftest import StartWorker
 from tests.workers.helpers import add_email, add_webhook, jobs_done
@@ -188,3 +189,31 @@ async def test_component_filters_rescheduling_and_cancelling(
     rescheduled, cancelled = hooks_of(receiver, "/all")[1:]
     assert rescheduled["incident"]["scheduled_for"].startswith(later.strftime("%Y-%m-%dT%H:%M"))
     assert cancelled["incident"]["status"] == "cancelled"
+
+
+async def test_a_cancellation_written_a_few_subscribers_at_a_time_reaches_everyone_told(
+    client: AsyncTestClient,
+    org: Org,
+    clock: Clock,
+    receiver: Receiver,
+    start_worker: StartWorker,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deliveries, "FAN_OUT_CHUNK", 2)
+    paths = [f"/hooks/{n}" for n in range(5)]
+    for path in paths:
+        await add_webhook(client, org, receiver, path)
+    start_worker()
+    planned = await schedule(client, org, clock)
+    await eventually(lambda: _count(receiver, len(paths)), what="the notices")
+    await eventually(jobs_done(redis_url), what="the queue drained")
+    await client.post(f"{URL}/{planned['id']}/cancel", headers=org.headers)
+    await eventually(lambda: _count(receiver, 2 * len(paths)), what="the cancellation")
+    await eventually(jobs_done(redis_url), what="the queue drained")
+
+    for path in paths:
+        assert [hook["incident"]["status"] for hook in hooks_of(receiver, path)] == [
+            "scheduled",
+            "cancelled",
+        ]
