@@ -71,15 +71,15 @@ def _statements(ddl: str) -> tuple[list[str], list[str]]:
     return [s for s in statements if s not in indexes], indexes
 
 
-# A stream as the rebuild reads it: JSON arrays of its events in order (more than one when
-# the end of a page cut it) and the version of the last. Decoded only when folded, so that a
-# page waiting in the queue is a few strings rather than many objects for the collector.
-Stream = tuple[list[str], int]
+# A stream as the rebuild reads it: the JSON array of its events in order and the version of
+# the last. Decoded only when folded, so that a page waiting in the queue is a few strings
+# rather than many objects.
+Stream = tuple[str, int]
 
 # One row per stream, its events in one JSON array: decoding that is one call into msgspec
 # for the whole stream, where a row per event costs a record and a call each.
 _PAGE = (
-    "SELECT stream_id, max(version) AS last, count(*) AS events,"
+    "SELECT stream_id, max(version) AS last,"
     " '[' || string_agg(data::text, ',' ORDER BY version) || ']' AS data"
     " FROM (SELECT stream_id, version, data FROM public.events"
     "  WHERE (stream_id, version) > ($1, $2) ORDER BY stream_id, version LIMIT $3) AS page"
@@ -98,7 +98,7 @@ async def _pages(
     """Whole streams in (stream, version) order, about a page of events at a time; a stream
     cut by the end of a page is held back and completed by the next one."""
     after = (_NIL, 0)
-    held: tuple[UUID, list[str], int] | None = None
+    held: tuple[UUID, str, int] | None = None
     while True:
         async with turn:
             rows = await conn.fetch(_PAGE, *after, page)
@@ -109,12 +109,12 @@ async def _pages(
         after = (rows[-1]["stream_id"], rows[-1]["last"])
         whole: list[Stream] = []
         for row in rows:
-            events = [row["data"]]
+            array = row["data"]
             if held and held[0] == row["stream_id"]:
-                events = held[1] + events
+                array = f"{held[1][:-1]},{array[1:]}"  # one array of both pages' parts
             elif held:
                 whole.append((held[1], held[2]))
-            held = (row["stream_id"], events, row["last"])
+            held = (row["stream_id"], array, row["last"])
         if whole:
             yield whole
 
@@ -126,7 +126,7 @@ async def _streams(
     for start in range(0, len(streams), max(1, page // 10)):
         async with turn:
             rows = await conn.fetch(_STREAMS, list(streams[start : start + max(1, page // 10)]))
-        yield [([row["data"]], row["last"]) for row in rows]
+        yield [(row["data"], row["last"]) for row in rows]
 
 
 async def _replay(
@@ -165,8 +165,8 @@ async def _replay(
         held = 0
         while (whole := await fetched.get()) is not None:
             events_in_page = 0
-            for n, (arrays, version) in enumerate(whole, 1):
-                events = [event for array in arrays for event in decode_events(array)]
+            for n, (array, version) in enumerate(whole, 1):
+                events = decode_events(array)
                 projected.append(project_stream(events, version))
                 events_in_page += len(events)
                 if n % YIELD_EVERY == 0:
