@@ -60,9 +60,8 @@ def merge_component_statuses(
     """Later statuses replace earlier ones per component; components no longer affected drop."""
     if not current and not changes:
         return ()
-    # Keyed by the UUID's int, whose hash is native where a UUID's runs Python code: this is
-    # on every fold's path.
-    # Plain loops: this is on every fold's path, and each comprehension is a call of its own.
+    # On every fold's path: keyed by the UUID's int, whose hash is native where a UUID's runs
+    # Python code, in plain loops, where each comprehension would be a call of its own.
     by_component = {}
     for cs in (*current, *changes):
         by_component[cs.component_id.int] = cs

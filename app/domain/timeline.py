@@ -113,12 +113,13 @@ def advance(view: PublicView, event: Event, *, timeline: bool = True) -> PublicV
                     notify_subscribers=event.notify_subscribers and public,
                 )
                 entries = (*entries, entry)
+            published_at = view.published_at
+            if public and published_at is None:
+                published_at = event.at
             return msgspec.structs.replace(
                 view,
                 timeline=entries,
-                published_at=event.at
-                if public and view.published_at is None
-                else view.published_at,
+                published_at=published_at,
                 public_status_update=event.update_id if sets_public_components(event) else None,
             )
         case StatusChanged():
@@ -133,8 +134,7 @@ def advance(view: PublicView, event: Event, *, timeline: bool = True) -> PublicV
             return msgspec.structs.replace(view, timeline=entries)
         case ComponentStatusesChanged() if event.update_id == view.public_status_update:
             for cs in event.component_statuses:
-                if view.open_spans:
-                    view = _close(view, (cs.component_id.int,), event.at)
+                view = _close(view, (cs.component_id.int,), event.at)
                 if cs.status != "operational":
                     span = ComponentInterval(
                         component_id=cs.component_id,
