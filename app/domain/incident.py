@@ -58,8 +58,18 @@ def merge_component_statuses(
     changes: tuple[ComponentStatus, ...],
 ) -> tuple[ComponentStatus, ...]:
     """Later statuses replace earlier ones per component; components no longer affected drop."""
-    by_component = {cs.component_id: cs for cs in (*current, *changes)}
-    return tuple(by_component[cid] for cid in component_ids if cid in by_component)
+    if not current and not changes:
+        return ()
+    # On every fold's path: keyed by the UUID's int, whose hash is native where a UUID's runs
+    # Python code, in plain loops, where each comprehension would be a call of its own.
+    by_component = {}
+    for cs in (*current, *changes):
+        by_component[cs.component_id.int] = cs
+    merged = []
+    for cid in component_ids:
+        if (cs := by_component.get(cid.int)) is not None:
+            merged.append(cs)
+    return tuple(merged)
 
 
 def evolve(state: State, event: Event) -> State:

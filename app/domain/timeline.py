@@ -8,7 +8,7 @@ internal update's componentStatuses change the incident as its team sees it, nev
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import datetime
 from functools import reduce
 from typing import Literal
@@ -76,24 +76,34 @@ class PublicView(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-def _close(view: PublicView, component_ids: Iterable[UUID], at: datetime) -> PublicView:
-    ending = set(component_ids)
-    spans = [span for span in view.open_spans if span.component_id in ending]
-    if not spans:
+def _close(view: PublicView, ending: Container[int], at: datetime) -> PublicView:
+    """`view` with the open spans of the components whose UUID ints are in `ending` closed."""
+    # Plain loops over UUID ints: every public status change of every fold comes here, and a
+    # UUID's own hash and equality run Python code.
+    kept: list[ComponentInterval] = []
+    closed: list[ComponentInterval] = []
+    for span in view.open_spans:
+        if span.component_id.int in ending:
+            closed.append(msgspec.structs.replace(span, ended_at=at))
+        else:
+            kept.append(span)
+    if not closed:
         return view
-    return msgspec.structs.replace(
-        view,
-        open_spans=tuple(span for span in view.open_spans if span.component_id not in ending),
-        closed=(*view.closed, *(msgspec.structs.replace(span, ended_at=at) for span in spans)),
-    )
+    return msgspec.structs.replace(view, open_spans=tuple(kept), closed=(*view.closed, *closed))
 
 
-def advance(view: PublicView, event: Event) -> PublicView:
-    """`view` with `event` applied: the one place the public's view of an incident is decided."""
+def advance(view: PublicView, event: Event, *, timeline: bool = True) -> PublicView:
+    """`view` with `event` applied: the one place the public's view of an incident is decided.
+
+    With `timeline` false the timeline is left as it was, for a caller that reads the rest
+    of the view only (the projection writes update rows of its own): it spares a copy of
+    the timeline per update.
+    """
     match event:
         case UpdatePosted():
             public = event.visibility == "public"
-            if public or event.status_change:
+            entries = view.timeline
+            if timeline and (public or event.status_change):
                 entry = TimelineEntry(
                     update_id=event.update_id,
                     kind="update" if public else "transition",
@@ -102,11 +112,16 @@ def advance(view: PublicView, event: Event) -> PublicView:
                     component_statuses=event.component_statuses if public else (),
                     notify_subscribers=event.notify_subscribers and public,
                 )
-                view = msgspec.structs.replace(view, timeline=(*view.timeline, entry))
-            if public and view.published_at is None:
-                view = msgspec.structs.replace(view, published_at=event.at)
-            public_status_update = event.update_id if sets_public_components(event) else None
-            return msgspec.structs.replace(view, public_status_update=public_status_update)
+                entries = (*entries, entry)
+            published_at = view.published_at
+            if public and published_at is None:
+                published_at = event.at
+            return msgspec.structs.replace(
+                view,
+                timeline=entries,
+                published_at=published_at,
+                public_status_update=event.update_id if sets_public_components(event) else None,
+            )
         case StatusChanged():
             return msgspec.structs.replace(view, status=event.to_status)
         case UpdateRedacted():
@@ -115,11 +130,11 @@ def advance(view: PublicView, event: Event) -> PublicView:
                 return view  # an entry trimmed before, or none: its row is marked by the store
             index = ids.index(event.update_id)
             entry = msgspec.structs.replace(view.timeline[index], redacted=True)
-            timeline = (*view.timeline[:index], entry, *view.timeline[index + 1 :])
-            return msgspec.structs.replace(view, timeline=timeline)
+            entries = (*view.timeline[:index], entry, *view.timeline[index + 1 :])
+            return msgspec.structs.replace(view, timeline=entries)
         case ComponentStatusesChanged() if event.update_id == view.public_status_update:
             for cs in event.component_statuses:
-                view = _close(view, (cs.component_id,), event.at)
+                view = _close(view, (cs.component_id.int,), event.at)
                 if cs.status != "operational":
                     span = ComponentInterval(
                         component_id=cs.component_id,
@@ -131,9 +146,8 @@ def advance(view: PublicView, event: Event) -> PublicView:
             return view
         case IncidentEdited(component_ids=tuple() as component_ids):
             # An edit that drops a component ends what the incident said about it.
-            dropped = [
-                s.component_id for s in view.open_spans if s.component_id not in component_ids
-            ]
+            kept = {cid.int for cid in component_ids}
+            dropped = {s.component_id.int for s in view.open_spans} - kept
             return _close(view, dropped, event.at)
     return view
 

@@ -13,6 +13,7 @@ StoredEvent = Event | MaintenanceEvent
 
 _encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(StoredEvent)
+_events_decoder = msgspec.json.Decoder(list[StoredEvent])
 _component_statuses_decoder = msgspec.json.Decoder(tuple[ComponentStatus, ...])
 
 
@@ -27,6 +28,11 @@ def encode_event(event: StoredEvent) -> str:
 
 def decode_event(data: str) -> StoredEvent:
     return _event_decoder.decode(data)
+
+
+def decode_events(data: str) -> list[StoredEvent]:
+    """A JSON array of events, in one call."""
+    return _events_decoder.decode(data)
 
 
 def encode_json(value: object) -> str:

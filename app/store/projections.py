@@ -88,7 +88,9 @@ def rows_after(
     view = before.trimmed()
     updates: dict[UUID, list] = {}
     redactions = []
-    for at_version, event in enumerate(new, start=version - len(new) + 1):
+    at_version = version - len(new)
+    for event in new:
+        at_version += 1
         match event:
             case UpdatePosted():
                 updates[event.update_id] = [
@@ -118,18 +120,22 @@ def rows_after(
                 redactions.append(
                     (event.update_id, event.at, event.redacted_by.id, event.redacted_by.name)
                 )
-        view = advance(view, event)
-    was_open = set(before.open_spans)
-    interval_ends = [
-        (span.component_id, span.ended_at)
-        for span in view.closed
-        if msgspec.structs.replace(span, ended_at=None) in was_open
-    ]
-    opened = [
-        span
-        for span in (*view.closed, *view.open_spans)
-        if msgspec.structs.replace(span, ended_at=None) not in was_open
-    ]
+        # The rows above are the timeline's: the view need not keep one too.
+        view = advance(view, event, timeline=False)
+    opened = [*view.closed, *view.open_spans]
+    interval_ends = []
+    if before.open_spans:
+        was_open = set(before.open_spans)
+        interval_ends = [
+            (span.component_id, span.ended_at)
+            for span in view.closed
+            if msgspec.structs.replace(span, ended_at=None) in was_open
+        ]
+        opened = [
+            span for span in opened if msgspec.structs.replace(span, ended_at=None) not in was_open
+        ]
+    if len(opened) > 1:
+        opened.sort(key=lambda span: (span.started_at, str(span.component_id)))
     snapshot = Snapshot(version=version, incident=incident, view=view.trimmed())
     rows = Rows(
         incident=(
@@ -153,7 +159,7 @@ def rows_after(
         redactions=redactions,
         intervals=[
             (incident.id, span.component_id, span.status, span.started_at, span.ended_at)
-            for span in sorted(opened, key=lambda span: (span.started_at, str(span.component_id)))
+            for span in opened
         ],
         interval_ends=interval_ends,
     )
