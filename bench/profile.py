@@ -1,7 +1,8 @@
 """Where a Herald server spends its time under load: py-spy samples the server process while
-wrk drives one hot path, and writes a flame graph (SVG) and py-spy's top functions.
+wrk drives one hot path, and writes a flame graph (SVG) and py-spy's top functions, with the
+CPU each request cost the server and its PostgreSQL backends.
 
-    uv run --group bench python -m bench.profile command [--seconds 15] [--connections 16]
+    uv run --group bench python -m bench.profile command [--seconds 15] [--native]
     uv run --group bench python -m bench.profile reads
 
 py-spy reads the process from outside, so the figures include no profiler overhead in the
@@ -12,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench.command_path import BODY
 from bench.harness import serve, wrk
@@ -33,7 +36,7 @@ def server_pid(url: str) -> int:
     return int(out.split("pid=", 1)[1].split(",", 1)[0])
 
 
-def record(pid: int, seconds: int, output: Path, fmt: str) -> subprocess.Popen:
+def record(pid: int, seconds: int, output: Path, fmt: str, native: bool) -> subprocess.Popen:
     return subprocess.Popen(
         [
             "py-spy",
@@ -48,14 +51,43 @@ def record(pid: int, seconds: int, output: Path, fmt: str) -> subprocess.Popen:
             fmt,
             "--output",
             str(output),
-            "--nonblocking",
+            # py-spy unwinds native stacks only with the process paused.
+            *(["--native"] if native else ["--nonblocking"]),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
 
 
-def profile(path: str, url: str, env: dict[str, str], args: argparse.Namespace) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used, from /proc (its name may hold spaces)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backends(database_url: str) -> list[int]:
+    """The pids of the PostgreSQL backends connected to the database, which runs on this
+    machine."""
+    name = urlsplit(database_url).path.lstrip("/")
+    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True)
+    return [
+        int(pid)
+        for pid, _, title in (line.strip().partition(" ") for line in out.stdout.splitlines())
+        if title.startswith("postgres: ") and f" {name} " in title
+    ]
+
+
+def used(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            total += cpu_seconds(pid)
+    return total
+
+
+def profile(
+    path: str, url: str, env: dict[str, str], database_url: str, args: argparse.Namespace
+) -> None:
     """`path` is the one URL path wrk asks for, or empty when its Lua script (`env`) makes
     the requests."""
     pid = server_pid(url)
@@ -64,16 +96,28 @@ def profile(path: str, url: str, env: dict[str, str], args: argparse.Namespace) 
     svg = RESULTS / f"profile-{args.path}.svg"
     with tempfile.TemporaryDirectory(prefix="herald-profile-") as work:
         raw = Path(work, "samples.txt")
-        spies = [
-            record(pid, args.seconds, svg, "flamegraph"),
-            record(pid, args.seconds, raw, "raw"),
-        ]
+        # Two recorders pausing the process at once would get in each other's way.
+        spies = [record(pid, args.seconds, raw, "raw", args.native)]
+        if not args.native:
+            spies.append(record(pid, args.seconds, svg, "flamegraph", native=False))
+        server, database = [pid], backends(database_url)
+        before = used(server), used(database)
         figures = wrk(url + path, connections=args.connections, duration=args.seconds, env=env)
+        after = used(server), used(database)
         for spy in spies:
             spy.wait()
         print(
             f"{figures.rate:.0f} req/s while sampled ({figures.errors} errors or non-2xx), "
             f"p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms; flame graph: {svg}"
+        )
+        # CPU per request on each side of the connection: on a machine whose cores PostgreSQL
+        # shares, its share of a command counts against the API's rate as much as the API's.
+        # Sampling slows the server, so the API's share reads high.
+        requests = figures.rate * args.seconds
+        print(
+            f"CPU per request: API process {1000 * (after[0] - before[0]) / requests:.2f} ms, "
+            f"its {len(database)} PostgreSQL backends "
+            f"{1000 * (after[1] - before[1]) / requests:.2f} ms"
         )
         print_top(raw, args.top)
 
@@ -116,7 +160,7 @@ async def main(args: argparse.Namespace) -> None:
                 env = {}
                 path = f"/status/{data.slug}/api/v2/summary.json"
             with serve("bench.harness:herald_app", data.env()) as url:
-                await asyncio.to_thread(profile, path, url, env, args)
+                await asyncio.to_thread(profile, path, url, env, data.database_url, args)
 
 
 if __name__ == "__main__":
@@ -126,5 +170,8 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--incidents", type=int, default=1000)
     parser.add_argument("--top", type=int, default=25)
+    # C and Cython frames too (asyncpg's encoding, the socket writes beneath a send), without
+    # the flame graph; the sampled process runs slower while py-spy pauses it.
+    parser.add_argument("--native", action="store_true")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     asyncio.run(main(parser.parse_args()))

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -149,3 +150,20 @@ async def test_after_the_pause_one_request_at_a_time_asks_a_silent_redis() -> No
             await redis.aclose()
     assert decisions == [None] * 5  # every request went through
     assert asked == 2  # the first request, then one of the five
+
+
+async def test_processes_taking_leases_spend_exactly_the_budget(redis_url: str) -> None:
+    """At 400 a minute each process takes four requests at a time from Redis."""
+    redis = Redis.from_url(redis_url)
+    first, second = RateLimiter(redis, 400), RateLimiter(redis, 400)
+    key = f"lease-{uuid.uuid4()}"
+    try:
+        decisions = [await limiter.check(key) for _ in range(201) for limiter in (first, second)]
+    finally:
+        await redis.aclose()
+    assert [d.allowed for d in decisions] == [True] * 400 + [False] * 2
+    remaining = [d.remaining for d in decisions[:400]]
+    assert remaining[0] == 399 and remaining[-1] == 0
+    # Each process counts down from what Redis told it; neither ever claims more than is left.
+    assert all(r <= 399 - n + 4 for n, r in enumerate(remaining))
+    assert decisions[-1].headers()["Retry-After"] == str(decisions[-1].reset_seconds)
