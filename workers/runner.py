@@ -9,6 +9,7 @@ import signal
 import sys
 
 from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
@@ -38,9 +39,28 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             await redis.aclose()
 
 
+class _Worker(Worker):
+    """arq's Worker, passing over the queued jobs that already run in one round trip.
+
+    A job stays in the queue while it runs, and each poll reads the queue's head: arq checks
+    every id it read in a transaction of its own (WATCH, EXISTS, ZSCORE), so each job started
+    paid for one such check per job already running, in this worker or another. Those it
+    skips here; arq still checks the rest, which keeps a job from starting twice.
+    """
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        if job_ids:
+            async with self.pool.pipeline(transaction=False) as pipe:
+                for job_id in job_ids:
+                    pipe.exists(in_progress_key_prefix + job_id.decode())
+                running = await pipe.execute()
+            job_ids = [job_id for job_id, busy in zip(job_ids, running, strict=True) if not busy]
+        await super().start_jobs(job_ids)
+
+
 async def _run_job_loop(settings: dict, stop: asyncio.Event) -> None:
     """Run arq's loop until `stop`; arq ends it on some Redis failures, so start it again."""
-    worker = Worker(**settings)
+    worker = _Worker(**settings)
     jobs = asyncio.create_task(worker.async_run())
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({jobs, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -71,3 +71,9 @@ async def load_notice(
     )
     update = next(item for item in entries if item.entry.update_id == update_id)
     return Notice(incident=incident, update=update, public=public)
+
+
+async def incident_version(conn: asyncpg.Connection | asyncpg.Pool, incident_id: UUID) -> int:
+    """The incident stream's last version: every change to what a Notice says (a redaction
+    above all) appends to the stream, so a Notice loaded after this read is good for it."""
+    return await conn.fetchval("SELECT max(version) FROM events WHERE stream_id = $1", incident_id)

@@ -101,3 +101,46 @@ async def test_mails_not_yet_sent_when_a_redaction_commits_are_not_sent(
     assert len(mailbox.messages) <= 2
     statuses = [row["status"] for row in await deliveries(client, org)]
     assert statuses.count("cancelled") >= readers - 2
+
+
+async def test_batches_started_after_a_redaction_do_not_carry_an_earlier_update_redacted(
+    client: AsyncTestClient,
+    org: Org,
+    receiver: Receiver,
+    start_worker: StartWorker,
+    settings: Settings,
+) -> None:
+    # A message about a later update carries the incident's whole timeline, the earlier
+    # update's text too; one batch at a time, so the later batches start after the redaction
+    # and must not be built from what the first batch read.
+    hooks = 6
+    for n in range(hooks):
+        await add_webhook(client, org, receiver, f"/hooks/{n}")
+    start_worker(delivery_batch=2, worker_max_jobs=1)
+    incident = await open_incident(client, org)
+    earlier = await post_update(client, org, incident, body=TAKEN_BACK)
+    await eventually(settled(client, org, hooks), what="the earlier update told")
+    receiver.delay = 0.5
+    await post_update(client, org, incident, body="Resolved with the vendor.")
+
+    async def first_batch_on_the_wire() -> bool:
+        return len(receiver.attempts) >= hooks + 1
+
+    await eventually(first_batch_on_the_wire, what="the later update's first batch")
+    response = await client.post(
+        f"/v1/incidents/{incident['id']}/updates/{earlier['id']}/redact", headers=org.headers
+    )
+    assert response.status_code == 200
+    redacted_at = datetime.now(UTC)
+    await eventually(settled(client, org, 2 * hooks), what="every row settled")
+    await eventually(jobs_done(settings.redis_url), what="the last batch")
+
+    later = [
+        item
+        for item in receiver.received
+        if datetime.fromisoformat(item.body["meta"]["generated_at"]) > redacted_at
+    ]
+    assert later, "some batch started after the redaction"
+    assert [item.path for item in later if TAKEN_BACK in repr(item.body)] == []
+    statuses = [row["status"] for row in await deliveries(client, org)]
+    assert statuses == ["delivered"] * (2 * hooks)

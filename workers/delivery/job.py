@@ -37,7 +37,7 @@ from app.store.catalog import get_status_page
 from app.store.component_changes import changes_of_deliveries
 from app.store.delivery_jobs import Claimed, Settled, claim
 from app.store.maintenance_deliveries import load_maintenance_notices
-from app.store.notices import Notice, load_notice
+from app.store.notices import Notice
 from app.store.public_reads import component_history, load_public_page
 from workers.component_messages import component_email, component_webhook, shown_component
 from workers.context import Context
@@ -93,14 +93,14 @@ class _Run:
                 if row.update_id is not None:
                     by_update[row.update_id].append(row)
             for update_id, rows in by_update.items():
-                notice = await load_notice(conn, rows[0].incident_id, update_id)
+                notice = await self.context.notices.notice(conn, rows[0].incident_id, update_id)
                 if notice is None:  # redacted since the claim
                     for row in rows:
                         self._record(Settled(row.id, "cancelled"))
                 else:
                     await self._tell(conn, notice, rows)
 
-    def _done(self, row: Claimed, attempt: Attempt) -> None:
+    def _outcome(self, row: Claimed, attempt: Attempt) -> Settled:
         step = after_attempt(
             attempt,
             attempts=row.attempts,
@@ -108,7 +108,7 @@ class _Run:
             policy=self.context.policy,
             jitter=random.random(),
         )
-        self._record(Settled(row.id, step.status, step.delay, attempt.error))
+        return Settled(row.id, step.status, step.delay, attempt.error)
 
     def _record(self, outcome: Settled) -> None:
         self.group.create_task(self._settle(outcome))
@@ -165,7 +165,7 @@ class _Run:
         sent = send_mails(settings.smtp_url, mails, settings.send_timeout, may_send)
         async with contextlib.aclosing(sent):
             async for delivery_id, attempt in sent:
-                self._done(by_id[delivery_id], attempt)
+                self._record(self._outcome(by_id[delivery_id], attempt))
 
     async def _announce(self, conn: asyncpg.Connection, rows: list[Claimed]) -> None:
         """Tell the claimed subscribers of components' changes; a change the page no longer
@@ -282,12 +282,15 @@ class _Run:
     def _update_body(
         self, row: Claimed, page: StatusPage, view: PublicPage, incident: msgspec.Raw
     ) -> Callable[[datetime], bytes]:
+        unsubscribe_url = self.context.links.manage(page, row.subscriber_id)
+        documentation_url = self.context.links.documentation()
+
         def body(generated_at: datetime) -> bytes:
             return webhook_body(
                 view=view,
                 incident=incident,
-                unsubscribe_url=self.context.links.manage(page, row.subscriber_id),
-                documentation_url=self.context.links.documentation(),
+                unsubscribe_url=unsubscribe_url,
+                documentation_url=documentation_url,
                 generated_at=generated_at,
             )
 
@@ -298,14 +301,10 @@ class _Run:
         context = self.context
         try:
             assert row.secret_encrypted is not None
-            secret = context.keys.decrypt(row.secret_encrypted)
+            secret = context.secret(row.secret_encrypted)
         except SecretUnreadable:
-            self._done(
-                row,
-                Attempt(
-                    "failed", "cannot decrypt the secret: not with SECRET_KEY nor SECRET_KEYS_OLD"
-                ),
-            )
+            unreadable = "cannot decrypt the secret: not with SECRET_KEY nor SECRET_KEYS_OLD"
+            await self._settle(self._outcome(row, Attempt("failed", unreadable)))
             return
         update_id = row.update_id
 
@@ -320,18 +319,20 @@ class _Run:
 
         async with context.slots.hold(row.target, ready) as prepared:
             if prepared is None:
-                self._record(Settled(row.id, "cancelled"))
-                return
-            sent_at, body = prepared
-            attempt = await post_webhook(
-                context.http,
-                url=row.target,
-                secret=secret,
-                body=body,
-                idempotency_key=row.idempotency_key,
-                timestamp=int(sent_at.timestamp()),
-            )
-        self._done(row, attempt)
+                outcome = Settled(row.id, "cancelled")
+            else:
+                sent_at, body = prepared
+                attempt = await post_webhook(
+                    context.http,
+                    url=row.target,
+                    secret=secret,
+                    body=body,
+                    idempotency_key=row.idempotency_key,
+                    timestamp=int(sent_at.timestamp()),
+                )
+                outcome = self._outcome(row, attempt)
+        # Settled in this send's own task, not a new one: the slot is already free.
+        await self._settle(outcome)
 
 
 async def _pages(conn: asyncpg.Connection, rows: list[Claimed]) -> dict[UUID, StatusPage]:
