@@ -63,7 +63,7 @@ async def test_an_incident_page_shows_its_whole_public_timeline_and_nothing_inte
     html = response.text
     assert "<h1>Payments elevated error rate</h1>" in html
     assert "<strong>fail</strong>" in html and "Payments work again." in html
-    assert "db password" not in html and "4111" not in html
+    assert "db password" not in html and "Card 4111" not in html
     assert "This update was redacted." in html
     # The internal status change is a bare row; the internal note is not there at all.
     statuses = [line for line in html.splitlines() if 'class="status"' in line]

