@@ -328,6 +328,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_page ON deliveries (status_page_id, id DESC);
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (next_attempt_at) WHERE status = 'pending';
+-- The sweeper's round finds the rows never handed to the queue along this index alone
+-- (0012_deliveries_unqueued).
+CREATE INDEX IF NOT EXISTS deliveries_unqueued ON deliveries (next_attempt_at, id)
+    WHERE status = 'pending' AND enqueued_at IS NULL AND blocked_by IS NULL;
 CREATE INDEX IF NOT EXISTS deliveries_pending_by_update
     ON deliveries (update_id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_pending_by_subscriber
