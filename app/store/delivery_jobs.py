@@ -6,7 +6,8 @@ nothing; once a dead worker's lease runs out the rows are sent again, under the 
 
 A subscriber hears of updates and component changes in the order they happened: a claim parks
 a row while an earlier one to the same subscriber is pending (blocked_by), and settling that
-earlier row releases it.
+earlier row releases it. Earlier means an earlier event, then (for one event's several rows)
+a lower id: ids come from the clocks of the workers that wrote the rows, which need not agree.
 
 Statements that change many rows lock them first in id order (or skip locked ones, where a row
 someone else holds needs nothing from them), so that two of them never wait for each other.
@@ -140,8 +141,9 @@ async def claim(conn: asyncpg.Connection, ids: Sequence[UUID], lease: float) -> 
         "       OR (x.kind = 'component_update' AND NOT s.notify_component_changes) AS moot,"
         "       CASE WHEN x.kind <> 'confirmation' THEN"
         "           (SELECT o.id FROM deliveries o WHERE o.subscriber_id = x.subscriber_id"
-        "            AND o.kind <> 'confirmation' AND o.status = 'pending' AND o.id < x.id"
-        "            ORDER BY o.id DESC LIMIT 1) END AS blocker"
+        "            AND o.kind <> 'confirmation' AND o.status = 'pending'"
+        "            AND (o.event_position, o.id) < (x.event_position, x.id)"
+        "            ORDER BY o.event_position DESC, o.id DESC LIMIT 1) END AS blocker"
         "       FROM deliveries x JOIN subscribers s ON s.id = x.subscriber_id"
         "       JOIN status_pages p ON p.id = s.status_page_id WHERE x.id = ANY($1::uuid[])) m"
         " WHERE d.id = m.id AND d.status = 'pending' AND d.blocked_by IS NULL"

@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
+from uuid_utils.compat import uuid7
 
+from app.config import Settings
 from app.domain.events import UpdatePosted
 from app.domain.values import Actor
 from app.store import deliveries
@@ -22,7 +24,8 @@ from app.store.event_store import EventMetadata, append, lock_stream, read_strea
 from tests.api.conftest import Org, open_incident
 from tests.conftest import Services
 from tests.workers.conftest import StartWorker
-from tests.workers.helpers import add_webhook, jobs_done, post_update
+from tests.workers.helpers import add_webhook, jobs_done, post_update, settled
+from tests.workers.helpers import deliveries as delivery_rows
 from tests.workers.services import Receiver, eventually
 from workers.dispatcher import dispatch
 
@@ -295,3 +298,38 @@ async def test_a_redaction_between_chunks_stops_the_rest_and_sends_nothing(
     await eventually(jobs_done(redis_url), what="every job, so that a send would show")
     assert receiver.received == []
     assert await pool.fetchval("SELECT count(*) FROM deliveries") == 2  # the rest never written
+
+
+async def test_a_later_update_waits_for_an_earlier_one_written_with_a_later_id(
+    client: AsyncTestClient,
+    org: Org,
+    pool: asyncpg.Pool,
+    receiver: Receiver,
+    start_worker: StartWorker,
+    settings: Settings,
+) -> None:
+    """Rows of consecutive updates may be written by two workers whose clocks give the earlier
+    update's row the later id: the order a subscriber hears them in is the updates' own."""
+    await add_webhook(client, org, receiver, "/hook")
+    incident = await open_incident(client, org)
+    first = await post_update(client, org, incident, body="First.")
+    await post_update(client, org, incident, body="Second.")
+    async with pool.acquire() as conn:
+        while await dispatch(conn, settings.delivery_attempts):
+            pass
+        # As if another worker, its clock a little ahead, had written the first update's row.
+        await conn.execute(
+            "UPDATE deliveries SET id = $1 WHERE update_id = $2", uuid7(), uuid.UUID(first["id"])
+        )
+    # The first message fails once and is retried: the second must not overtake it meanwhile.
+    receiver.answer = lambda path, count: 500 if count == 1 else 200
+    start_worker()
+
+    await eventually(settled(client, org, 2), what="both messages settled")
+    heard = [item.body["incident"]["incident_updates"][0]["body"] for item in receiver.received]
+    assert heard == ["First.", "Second."]
+    rows = await delivery_rows(client, org)
+    assert sorted((row["status"], row["attempts"]) for row in rows) == [
+        ("delivered", 1),
+        ("delivered", 2),
+    ]
