@@ -181,6 +181,20 @@ async def measure(args: argparse.Namespace) -> dict:
                     ),
                     flush=True,
                 )
+                # A late tail is either messages tried again (and why) or rows left waiting.
+                tries = await conn.fetch(
+                    "SELECT attempts, count(*), max(last_error) AS error FROM deliveries"
+                    " GROUP BY attempts ORDER BY attempts"
+                )
+                print(
+                    "attempts: "
+                    + ", ".join(
+                        f"{row['attempts']} x {row['count']}"
+                        + (f" ({row['error']})" if row["error"] else "")
+                        for row in tries
+                    ),
+                    flush=True,
+                )
             await conn.close()
             async with httpx.AsyncClient() as http:
                 received = (await http.get(f"http://127.0.0.1:{receiver_port}/count")).text
