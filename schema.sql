@@ -357,6 +357,9 @@ CREATE TABLE IF NOT EXISTS dispatcher_checkpoints (
 INSERT INTO dispatcher_checkpoints (name, transaction_id, position)
     VALUES ('notifications', '0', 0) ON CONFLICT (name) DO NOTHING;
 CREATE INDEX IF NOT EXISTS events_by_transaction ON events (transaction_id, position);
+-- When a page last changed counts an incident's edits (0013_incident_edits).
+CREATE INDEX IF NOT EXISTS events_incident_edits ON events (stream_id)
+    WHERE type = 'IncidentEdited';
 
 -- Wakes the dispatcher; the payload is empty since it reads the log itself.
 CREATE OR REPLACE FUNCTION notify_events_appended() RETURNS trigger

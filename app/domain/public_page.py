@@ -47,10 +47,12 @@ class PublicIncident(msgspec.Struct, frozen=True, kw_only=True):
     resolved_at: datetime | None
     component_ids: tuple[UUID, ...]  # those shown on this page
     entries: tuple[PublicEntry, ...]  # oldest first
+    edited_at: datetime | None = None  # the title, severity and components are public too
 
     @property
     def updated_at(self) -> datetime:
-        return self.entries[-1].entry.at if self.entries else self.published_at
+        shown = self.entries[-1].entry.at if self.entries else self.published_at
+        return max(shown, self.edited_at or shown)
 
 
 class PublicPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -12,7 +12,7 @@ import asyncpg
 import msgspec
 
 from app.domain.catalog import StatusPage
-from app.domain.events import UpdateRedacted
+from app.domain.events import IncidentEdited, UpdateRedacted
 from app.domain.incident import Incident, fold
 from app.domain.notifications import through_update
 from app.domain.public_page import PublicEntry, PublicIncident
@@ -68,6 +68,7 @@ async def load_notice(
         resolved_at=incident.resolved_at,
         component_ids=incident.component_ids,
         entries=entries,
+        edited_at=max((e.at for e in events if isinstance(e, IncidentEdited)), default=None),
     )
     update = next(item for item in entries if item.entry.update_id == update_id)
     return Notice(incident=incident, update=update, public=public)

@@ -50,20 +50,32 @@ async def published_slugs(conn: asyncpg.Pool | asyncpg.Connection, organization:
     return [row["slug"] for row in rows]
 
 
-# What an incident `i` last showed: its latest public timeline entry and the latest redaction of
-# a row the public sees; never `updated_at` itself, which internal updates move too: when they
-# happen is internal as well.
-_SHOWN = """
+# When an incident was last edited, from its own events along events_incident_edits; an edit's
+# time is its event's, as an update's is.
+_EDITED_AT = (
+    "(SELECT max((e.data->>'at')::timestamptz) FROM events e"
+    " WHERE e.stream_id = {incident} AND e.type = 'IncidentEdited')"
+)
+# What an incident `i` last showed: its latest public timeline entry, the latest redaction of
+# a row the public sees, and its latest edit (title, severity and components are all public);
+# never `updated_at` itself, which internal updates move too: when they happen is internal as
+# well.
+_SHOWN = (
+    """
 CROSS JOIN LATERAL (
     SELECT max(u.posted_at) AS at, max(u.redacted_at) AS redacted_at FROM incident_updates u
     WHERE u.incident_id = i.id AND (u.visibility = 'public' OR u.status_change IS NOT NULL)
 ) shown
+CROSS JOIN LATERAL (SELECT """
+    + _EDITED_AT.format(incident="i.id")
+    + """ AS at) edited
 """
+)
 # Every event moves `updated_at`, so it bounds what an incident shows: a page's incidents are
 # read most recently updated first, a batch at a time, until the rest cannot be later than the
 # latest found (one batch, but for a page whose latest incidents changed only internally).
 _LAST_CHANGES = (
-    "SELECT i.id, i.updated_at, greatest(shown.at, shown.redacted_at) AS shown FROM ("
+    "SELECT i.id, i.updated_at, greatest(shown.at, shown.redacted_at, edited.at) AS shown FROM ("
     " SELECT id, updated_at FROM incidents"
     " WHERE organization_id = $1 AND published_at IS NOT NULL AND component_ids && $2::uuid[]"
     " AND ($3::timestamptz IS NULL OR (updated_at, id) < ($3, $4))"
@@ -74,7 +86,7 @@ _LAST_CHANGES = (
 )
 _BATCH = 32
 _INCIDENT_CHANGE = (
-    "SELECT greatest(shown.at, shown.redacted_at) AS shown FROM incidents i"
+    "SELECT greatest(shown.at, shown.redacted_at, edited.at) AS shown FROM incidents i"
     + _SHOWN
     + "WHERE i.id = $3 AND i.organization_id = $1 AND i.published_at IS NOT NULL"
     " AND i.component_ids && $2::uuid[]"
@@ -162,7 +174,7 @@ async def load_public_page(conn: asyncpg.Pool | asyncpg.Connection, page: Status
 
 _INCIDENT_COLUMNS = (
     "SELECT id, title, severity, status, component_ids, opened_at, published_at,"
-    " resolved_at FROM incidents"
+    " resolved_at, " + _EDITED_AT.format(incident="incidents.id") + " AS edited_at FROM incidents"
     " WHERE organization_id = $1 AND published_at IS NOT NULL AND component_ids && $2::uuid[]"
 )
 
@@ -248,6 +260,7 @@ async def _public_incidents(
             opened_at=row["opened_at"],
             published_at=row["published_at"],
             resolved_at=row["resolved_at"],
+            edited_at=row["edited_at"],
             component_ids=tuple(cid for cid in row["component_ids"] if cid in shown),
             entries=tuple(timelines.get(row["id"], ())),
         )

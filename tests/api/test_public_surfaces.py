@@ -252,6 +252,31 @@ async def test_if_modified_since_is_answered_304_once_the_page_has_not_changed_s
         assert response.status_code == 200, broken  # not an HTTP date: ignored
 
 
+async def test_an_edited_title_moves_last_modified_and_the_pages_updated_at(
+    client: AsyncTestClient, org: Org, pool: asyncpg.Pool
+) -> None:
+    incident = await published(client, org, "We are investigating.")
+    await backdate(pool, hours=1)
+    # An incident's own page moves with nothing but the incident: it may be answered 304.
+    page = f"/status/acme/incidents/{incident['id']}"
+    an_hour_ago = format_datetime(datetime.now(UTC) - timedelta(minutes=59), usegmt=True)
+    assert (await client.get(page, headers={"If-Modified-Since": an_hour_ago})).status_code == 304
+    edited = await client.patch(
+        f"/v1/incidents/{incident['id']}",
+        json={"title": "Card payments failing"},
+        headers=org.headers,
+    )
+    assert edited.status_code == 200
+    response = await client.get(page, headers={"If-Modified-Since": an_hour_ago})
+    assert response.status_code == 200
+    assert "Card payments failing" in response.text
+    summary = (await client.get("/status/acme/api/v2/summary.json")).json()
+    [shown] = summary["incidents"]
+    assert shown["name"] == "Card payments failing"
+    for moved in (summary["page"]["updated_at"], shown["updated_at"]):
+        assert datetime.now(UTC) - datetime.fromisoformat(moved) < timedelta(minutes=1)
+
+
 async def backdate(pool: asyncpg.Pool, hours: int) -> None:
     """Age every change the page shows, as if it had been made `hours` ago."""
     shift = timedelta(hours=hours)
