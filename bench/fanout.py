@@ -34,7 +34,7 @@ from app.embedded import free_port
 from app.store.api_keys import create_api_key
 from app.store.migrate import migrate
 from bench import arq_ceiling, bare_sender
-from bench.harness import cpu_seconds, insert_webhooks, memory_kib
+from bench.harness import backends, cpu_seconds, insert_webhooks, memory_kib, used
 from testkit.databases import scratch_database
 from testkit.redis_server import RedisServer
 
@@ -128,6 +128,8 @@ async def measure(args: argparse.Namespace) -> dict:
             await _workers_listening(url, len(workers))
             async with AsyncTestClient(create_app(settings)) as client:
                 cpu = sum(cpu_seconds(worker.pid) for worker in workers)
+                # Per backend: a worker's pool may open more while the fan-out runs.
+                database_cpu = {pid: used([pid]) for pid in backends(url)}
                 started = time.monotonic()
                 response = await client.post(
                     f"/v1/incidents/{incident_id}/updates",
@@ -165,6 +167,11 @@ async def measure(args: argparse.Namespace) -> dict:
                     break
                 await asyncio.sleep(0.02)
             elapsed = time.monotonic() - started
+            # The backends' CPU is read before the bench asks for its own figures.
+            own = conn.get_server_pid()
+            database_cpu = sum(
+                used([pid]) - database_cpu.get(pid, 0.0) for pid in backends(url) if pid != own
+            )
             delivered = await conn.fetchval(
                 "SELECT count(*) FROM deliveries WHERE status = 'delivered'"
             )
@@ -219,6 +226,7 @@ async def measure(args: argparse.Namespace) -> dict:
                 "rate": delivered / elapsed,
                 "received": int(received),
                 "cpu_ms": 1000 * cpu / max(delivered, 1),
+                "database_cpu_ms": 1000 * database_cpu / max(delivered, 1),
             }
     finally:
         for process in [*workers, receiver]:
@@ -266,7 +274,8 @@ async def main(args: argparse.Namespace) -> None:
             f"{args.workers} worker(s), batch {args.batch}, "
             f"max_jobs {args.max_jobs}: first received after {figures['first']:.2f} s, "
             f"{figures['delivered']} delivered in {figures['elapsed']:.2f} s "
-            f"({figures['rate']:.0f}/s, {figures['cpu_ms']:.2f} ms of worker CPU each); "
+            f"({figures['rate']:.0f}/s, {figures['cpu_ms']:.2f} ms of worker CPU and "
+            f"{figures['database_cpu_ms']:.2f} ms of PostgreSQL CPU each); "
             f"receiver saw {figures['received']} distinct keys; "
             f"worker peak RSS {figures['peak_worker_mib']:.0f} MiB",
             flush=True,

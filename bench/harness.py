@@ -6,6 +6,7 @@ generators are wrk and pgbench, native programs that cost the server little CPU.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -74,6 +75,27 @@ def cpu_seconds(pid: int | str = "self") -> float:
     machine shared with other work does not inflate, where wall-clock rates drift."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backends(database_url: str) -> list[int]:
+    """The pids of the PostgreSQL backends connected to the database, which runs on this
+    machine."""
+    name = urlsplit(database_url).path.lstrip("/")
+    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True)
+    return [
+        int(pid)
+        for pid, _, title in (line.strip().partition(" ") for line in out.stdout.splitlines())
+        if title.startswith("postgres: ") and f" {name} " in title
+    ]
+
+
+def used(pids: list[int]) -> float:
+    """The CPU time these processes have used so far; one that has ended counts nothing."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            total += cpu_seconds(pid)
+    return total
 
 
 def memory_kib(field: str, pid: int | str = "self") -> int:

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import subprocess
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from bench.command_path import BODY
-from bench.harness import serve, wrk
+from bench.harness import backends, serve, used, wrk
 from bench.world import world
 
 RESULTS = Path(__file__).with_name("results")
@@ -57,32 +55,6 @@ def record(pid: int, seconds: int, output: Path, fmt: str, native: bool) -> subp
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU a process has used, from /proc (its name may hold spaces)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def backends(database_url: str) -> list[int]:
-    """The pids of the PostgreSQL backends connected to the database, which runs on this
-    machine."""
-    name = urlsplit(database_url).path.lstrip("/")
-    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True)
-    return [
-        int(pid)
-        for pid, _, title in (line.strip().partition(" ") for line in out.stdout.splitlines())
-        if title.startswith("postgres: ") and f" {name} " in title
-    ]
-
-
-def used(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(FileNotFoundError):
-            total += cpu_seconds(pid)
-    return total
 
 
 def profile(
