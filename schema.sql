@@ -271,6 +271,9 @@ CREATE TABLE IF NOT EXISTS subscribers (
 CREATE UNIQUE INDEX IF NOT EXISTS subscribers_once_per_page
     ON subscribers (status_page_id, channel, lower(target)) WHERE removed_at IS NULL;
 CREATE INDEX IF NOT EXISTS subscribers_by_page ON subscribers (status_page_id, id);
+-- A fan-out's chunks read each page's subscribers along this index (0014_subscribers_live_by_page).
+CREATE INDEX IF NOT EXISTS subscribers_live_by_page ON subscribers (status_page_id, id)
+    WHERE removed_at IS NULL;
 
 -- A change of a component's public status, as the dispatcher found it in the log: what a
 -- component_update message tells.

@@ -114,7 +114,12 @@ async def next_chunk(
     """The next FAN_OUT_CHUNK rows of `query` (one per subscriber, with its `id`) past the
     subscriber `after`, in id order. An event's rows are written a chunk per transaction, so
     the first ones reach the queue while the rest are written; the dispatcher's checkpoint
-    records where a chunk stopped, and a worker that dies between two goes on from there."""
+    records where a chunk stopped, and a worker that dies between two goes on from there.
+
+    `query` may bound its own reads with the two parameters after `args`, `after` and the
+    chunk's size: reading each page's subscribers along subscribers_by_page from `after`, a
+    chunk costs as much at the end of a long list as at its start, where a read of the whole
+    list each time would make a fan-out's cost grow with the square of its subscribers."""
     return await conn.fetch(
         f"SELECT * FROM ({query}) AS owed WHERE id > ${len(args) + 1} ORDER BY id"
         f" LIMIT ${len(args) + 2}",
@@ -130,12 +135,14 @@ def written(subscribers: list[asyncpg.Record]) -> Written:
     return Written(len(subscribers), subscribers[-1]["id"] if full else None)
 
 
-_CONCERNED = (
-    "SELECT s.id, s.status_page_id FROM subscribers s"
-    " JOIN status_pages p ON p.id = s.status_page_id"
+_CONCERNED = (  # each page's subscribers read from $4 on, $5 at most (see next_chunk)
+    "SELECT s.id, s.status_page_id FROM status_pages p CROSS JOIN LATERAL"
+    " (SELECT s.id, s.status_page_id FROM subscribers s"
+    "     WHERE s.status_page_id = p.id AND s.id > $4"
+    "     AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_incidents"
+    "     AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])"
+    "     ORDER BY s.id LIMIT $5) s"
     " WHERE p.organization_id = $1 AND p.published AND p.component_ids && $2::uuid[]"
-    " AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_incidents"
-    " AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])"
 )
 
 

@@ -67,12 +67,14 @@ _TOLD_OF_IT = (
     " JOIN subscribers s ON s.id = d.subscriber_id"
     " WHERE d.maintenance_id = $1 AND d.status = 'delivered' AND s.removed_at IS NULL"
 )
-_CONCERNED = (
-    "SELECT s.id, s.status_page_id FROM subscribers s"
-    " JOIN status_pages p ON p.id = s.status_page_id"
+_CONCERNED = (  # each page's subscribers read from $4 on, $5 at most (see next_chunk)
+    "SELECT s.id, s.status_page_id FROM status_pages p CROSS JOIN LATERAL"
+    " (SELECT s.id, s.status_page_id FROM subscribers s"
+    "     WHERE s.status_page_id = p.id AND s.id > $4"
+    "     AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_maintenances"
+    "     AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])"
+    "     ORDER BY s.id LIMIT $5) s"
     " WHERE p.organization_id = $1 AND p.published AND p.component_ids && $2::uuid[]"
-    " AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_maintenances"
-    " AND (s.component_ids = '{}' OR s.component_ids && $2::uuid[])"
 )
 
 

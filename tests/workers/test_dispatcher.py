@@ -269,6 +269,41 @@ async def test_the_first_chunk_is_queued_before_the_last_one_is_written(
     assert chunks[0]["queued"] < chunks[-1]["created_at"]
 
 
+async def test_chunks_over_two_pages_reach_every_subscriber_of_both_once(
+    client: AsyncTestClient,
+    org: Org,
+    pool: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
+    receiver: Receiver,
+) -> None:
+    """Each page's subscribers are read from where the last chunk stopped: a subscriber of
+    either page is told once, in chunks no larger than the chunk size."""
+    monkeypatch.setattr(deliveries, "FAN_OUT_CHUNK", 2)
+    response = await client.post(
+        "/v1/status-pages",
+        json={"name": "Acme too", "slug": "acme-too", "componentIds": [org.payments]},
+        headers=org.headers,
+    )
+    other = response.json()["data"]["id"]
+    response = await client.patch(
+        f"/v1/status-pages/{other}", json={"published": True}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    subscribers = set()
+    for i in range(7):  # the pages' subscribers' ids interleave
+        page = other if i % 2 else None
+        subscribers.add((await add_webhook(client, org, receiver, f"/h{i}", page_id=page))["id"])
+    incident = await open_incident(client, org)
+    await post_update(client, org, incident, body="Investigating.")
+    written = []
+    async with pool.acquire() as conn:
+        while await dispatch(conn, 4):
+            written.append(await conn.fetchval("SELECT count(*) FROM deliveries"))
+    told = await pool.fetch("SELECT subscriber_id FROM deliveries")
+    assert sorted(str(row["subscriber_id"]) for row in told) == sorted(subscribers)
+    assert all(b - a <= 2 for a, b in zip([0, *written], written, strict=False))
+
+
 async def test_a_redaction_between_chunks_stops_the_rest_and_sends_nothing(
     client: AsyncTestClient,
     org: Org,
