@@ -46,7 +46,7 @@ class Ledger:
         self._outcomes: Together[tuple[Settled, bool], list[UUID]] = Together(
             pool, _record, linger=SETTLE_LINGER, at_most=500
         )
-        self._bodies: Together[UUID, bool] = Together(pool, _unredacted, linger=0.002)
+        self._bodies: Together[UUID, bool] = Together(pool, _unredacted)
 
     async def record(self, outcome: Settled, *, take_over: bool) -> list[UUID]:
         """Record one outcome; returns the rows that waited for it and may go now. With
