@@ -25,6 +25,11 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
     update: PublicEntry
     public: PublicIncident  # every component of the incident; see on_page
 
+    def carried(self) -> tuple[UUID, ...]:
+        """The updates whose text a message built from this Notice shows (its timeline's): a
+        redaction of any of them must stop the message."""
+        return tuple(item.entry.update_id for item in self.public.entries if item.body is not None)
+
     def on_page(self, page: StatusPage) -> PublicIncident:
         """The incident as `page` shows it: only the components that page shows."""
         shown = set(page.component_ids)

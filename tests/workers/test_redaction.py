@@ -60,14 +60,53 @@ async def test_messages_waiting_for_their_slot_when_a_redaction_commits_are_not_
     ]
     assert leaks == []
     statuses = sorted(row["status"] for row in await deliveries(client, org))
-    print(
-        statuses,
-        len(receiver.received),
-        len(receiver.attempts),
-        [i.body["meta"]["generated_at"] for i in receiver.received],
-        redacted_at,
-    )
     assert statuses == ["cancelled"] * (hooks - PER_HOST) + ["delivered"] * PER_HOST
+
+
+async def test_messages_showing_an_earlier_update_redacted_while_they_wait_are_built_again(
+    client: AsyncTestClient,
+    org: Org,
+    receiver: Receiver,
+    start_worker: StartWorker,
+    settings: Settings,
+) -> None:
+    # A message about the later update shows the whole timeline, the earlier update's text
+    # too. Those waiting for their slot when the earlier one is redacted must not go as they
+    # were built; the later update is still news, so they go again without it.
+    hooks = PER_HOST + 6
+    for n in range(hooks):
+        await add_webhook(client, org, receiver, f"/hooks/{n}")
+    start_worker()
+    incident = await open_incident(client, org)
+    earlier = await post_update(client, org, incident, body=TAKEN_BACK)
+    await eventually(settled(client, org, hooks), what="the earlier update told")
+    receiver.delay = 1.0
+    later_text = "Resolved with the vendor."
+    await post_update(client, org, incident, body=later_text)
+
+    async def on_the_wire() -> bool:
+        return len(receiver.attempts) >= hooks + PER_HOST
+
+    await eventually(on_the_wire, what="the later update's first messages on the wire")
+    response = await client.post(
+        f"/v1/incidents/{incident['id']}/updates/{earlier['id']}/redact", headers=org.headers
+    )
+    assert response.status_code == 200
+    redacted_at = datetime.now(UTC)
+    await eventually(settled(client, org, 2 * hooks), what="every row settled")
+    await eventually(jobs_done(settings.redis_url), what="the messages built again")
+
+    later = [item for item in receiver.received if later_text in repr(item.body)]
+    stamped_after = [
+        item
+        for item in later
+        if datetime.fromisoformat(item.body["meta"]["generated_at"]) > redacted_at
+    ]
+    assert stamped_after, "some messages waited while the redaction committed"
+    assert [item.path for item in stamped_after if TAKEN_BACK in repr(item.body)] == []
+    assert sorted(item.path for item in later) == sorted(f"/hooks/{n}" for n in range(hooks))
+    statuses = [row["status"] for row in await deliveries(client, org)]
+    assert statuses == ["delivered"] * (2 * hooks)
 
 
 async def test_mails_not_yet_sent_when_a_redaction_commits_are_not_sent(

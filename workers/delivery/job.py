@@ -2,10 +2,12 @@
 
 Jobs carry ids only; bodies are read from update_bodies as each batch starts, so a redaction
 stops every batch built after it commits. A webhook of a batch already built is stamped when
-it is next in line for its slot and then asks whether its update's body is still there
-(unredacted), and leaves at most slots.FRESH after that answer; each mail asks right before it
-goes. So one waiting while a redaction commits is not sent. arq may
-run a job twice: the rows decide what is still owed.
+it is next in line for its slot and then asks whether the body of every update it shows (the
+incident's timeline) is still there, unredacted, and leaves at most slots.FRESH after that
+answer; each mail, which shows its own update only, asks right before it goes. So one waiting
+while a redaction commits is not sent: dropped if its own update was redacted, due again at
+once otherwise, for a later job to build from the redacted timeline. arq may run a job twice:
+the rows decide what is still owed.
 
 Each row is settled as soon as its send returns, while the batch's other sends are still on
 the way: a receiver that takes its whole timeout delays nobody else's retry, nor the next
@@ -45,6 +47,8 @@ from workers.delivery.email import send_mails
 from workers.delivery.webhook import post_webhook
 from workers.messages import confirmation_email, maintenance_email, update_email
 from workers.payload import encoded_incident, encoded_maintenance, webhook_body
+
+SHOWED_A_REDACTED_UPDATE = "not sent: an earlier update it showed was redacted; built again"
 
 
 async def deliver(ctx: dict[str, Any], delivery_ids: list[str]) -> int:
@@ -156,8 +160,9 @@ class _Run:
         settings = self.context.settings
 
         async def may_send(delivery_id: UUID) -> bool:
+            # A mail shows its own update's text only, not the timeline.
             row = by_id[delivery_id]
-            if row.update_id is None or await self.context.ledger.still_told(row.update_id):
+            if row.update_id is None or not await self.context.ledger.redacted((row.update_id,)):
                 return True
             self._record(Settled(row.id, "cancelled"))
             return False
@@ -238,10 +243,11 @@ class _Run:
             )
             for page_id, page in pages.items()
         }
+        carried = notice.carried()
         for row in hooks:
             page = pages[row.status_page_id]
             body = self._update_body(row, page, views[page.id], incidents[page.id])
-            self.group.create_task(self._post(row, body))
+            self.group.create_task(self._post(row, body, carried))
 
     async def _tell_of_maintenance(self, conn: asyncpg.Connection, rows: list[Claimed]) -> None:
         """Send each row its maintenance notice, reading each page's status once."""
@@ -296,8 +302,15 @@ class _Run:
 
         return body
 
-    async def _post(self, row: Claimed, body_at: Callable[[datetime], bytes]) -> None:
-        """POST the body `body_at` stamps; an update's is sent only while it is unredacted."""
+    async def _post(
+        self,
+        row: Claimed,
+        body_at: Callable[[datetime], bytes],
+        carried: tuple[UUID, ...] = (),  # the updates whose text the body shows
+    ) -> None:
+        """POST the body `body_at` stamps, only while every update it shows is unredacted:
+        none if its own update was redacted; one built again, by a later job that reads the
+        redacted timeline, if another update it shows was."""
         context = self.context
         try:
             assert row.secret_encrypted is not None
@@ -306,20 +319,22 @@ class _Run:
             unreadable = "cannot decrypt the secret: not with SECRET_KEY nor SECRET_KEYS_OLD"
             await self._settle(self._outcome(row, Attempt("failed", unreadable)))
             return
-        update_id = row.update_id
 
-        async def ready() -> tuple[datetime, bytes] | None:
+        async def ready() -> tuple[datetime, bytes] | Settled:
             # Stamped as it is about to leave, not when the batch began: receivers refuse
             # stale stamps; and checked after the stamp, so a message stamped after a
-            # redaction of its update committed is never sent.
+            # redaction of an update it shows committed is never sent.
             sent_at = datetime.now(UTC)
-            if update_id is not None and not await context.ledger.still_told(update_id):
-                return None
+            gone = await context.ledger.redacted(carried) if carried else frozenset()
+            if row.update_id in gone:
+                return Settled(row.id, "cancelled")
+            if gone:  # due again at once: the next job reads the timeline as redacted
+                return Settled(row.id, "pending", error=SHOWED_A_REDACTED_UPDATE)
             return sent_at, body_at(sent_at)
 
         async with context.slots.hold(row.target, ready) as prepared:
-            if prepared is None:
-                outcome = Settled(row.id, "cancelled")
+            if isinstance(prepared, Settled):
+                outcome = prepared
             else:
                 sent_at, body = prepared
                 attempt = await post_webhook(

@@ -36,9 +36,11 @@ async def _record(conn: asyncpg.Connection, asked: Sequence[tuple[Settled, bool]
     return [by_blocker.get(outcome.id, []) for outcome, _ in asked]
 
 
-async def _unredacted(conn: asyncpg.Connection, update_ids: Sequence[UUID]) -> list[bool]:
-    present = await unredacted(conn, set(update_ids))
-    return [update_id in present for update_id in update_ids]
+async def _redacted(
+    conn: asyncpg.Connection, asked: Sequence[tuple[UUID, ...]]
+) -> list[frozenset[UUID]]:
+    present = await unredacted(conn, {update_id for ids in asked for update_id in ids})
+    return [frozenset(ids).difference(present) for ids in asked]
 
 
 class Ledger:
@@ -46,15 +48,15 @@ class Ledger:
         self._outcomes: Together[tuple[Settled, bool], list[UUID]] = Together(
             pool, _record, linger=SETTLE_LINGER, at_most=500
         )
-        self._bodies: Together[UUID, bool] = Together(pool, _unredacted)
+        self._bodies: Together[tuple[UUID, ...], frozenset[UUID]] = Together(pool, _redacted)
 
     async def record(self, outcome: Settled, *, take_over: bool) -> list[UUID]:
         """Record one outcome; returns the rows that waited for it and may go now. With
         `take_over` the caller sends them itself; without, the queue does."""
         return await self._outcomes.ask((outcome, take_over))
 
-    async def still_told(self, update_id: UUID) -> bool:
-        """Whether the update is unredacted as of a moment after this call (see
-        delivery_jobs.unredacted): a message stamped before asking, and sent only on yes,
-        was built before any redaction of it committed."""
-        return await self._bodies.ask(update_id)
+    async def redacted(self, update_ids: tuple[UUID, ...]) -> frozenset[UUID]:
+        """Those of the updates redacted as of a moment after this call (see
+        delivery_jobs.unredacted): a message stamped before asking, and sent only if none
+        of the updates it shows is, was built before any redaction of them committed."""
+        return await self._bodies.ask(update_ids)
