@@ -18,6 +18,7 @@ import gc
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -51,6 +52,38 @@ def _without_cycle_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _microseconds(at: datetime) -> tuple[int]:
+    return ((at - _PG_EPOCH) // _MICROSECOND,)
+
+
+def _timestamp(microseconds: tuple[int]) -> datetime:
+    # A codec takes both directions; a replay's writer reads no timestamp.
+    return _PG_EPOCH + microseconds[0] * _MICROSECOND
+
+
+@contextlib.asynccontextmanager
+async def _timestamps_as_microseconds(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """COPY hands asyncpg the timestamps as microseconds since PostgreSQL's epoch (its tuple
+    format): a replay writes about one an event, and asyncpg's own encoder spends 0.66 us on
+    each (it compares them with its infinities, which the log never holds, and converts them
+    to UTC), a subtraction and a division 0.30 us."""
+    await conn.set_type_codec(
+        "timestamptz",
+        schema="pg_catalog",
+        encoder=_microseconds,
+        decoder=_timestamp,
+        format="tuple",
+    )
+    try:
+        yield
+    finally:
+        await conn.reset_type_codec("timestamptz", schema="pg_catalog")
 
 
 def projection_ddl() -> str:
@@ -282,6 +315,7 @@ async def _rebuild(
             if another is not None:
                 writer = await stack.enter_async_context(another())
                 await writer.execute(f"SET search_path TO {SHADOW}, public")
+            await stack.enter_async_context(_timestamps_as_microseconds(writer))
             await _replay(conn, writer, batch_size, on_page=on_page)
         for statement in indexes:
             await conn.execute(statement)
