@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -32,6 +33,7 @@ from app.store.deliveries import (
     cancel_pending_of_update,
     create_update_deliveries,
 )
+from app.store.delivery_jobs import Due
 from app.store.dispatch_log import (
     EVENTS_CHANNEL,
     LoggedEvent,
@@ -48,7 +50,7 @@ from app.store.maintenance_deliveries import (
 )
 from app.store.subscription_requests import forget_old_requests
 from workers.context import Context
-from workers.sweeper import enqueue_due
+from workers.sweeper import enqueue, enqueue_due
 
 log = logging.getLogger("herald.dispatcher")
 
@@ -56,10 +58,14 @@ READ_AT_ONCE = 500
 FORGET_EVERY = 600.0  # seconds between clean-ups of the subscribe form's rate-limit records
 
 
-async def dispatch(conn: asyncpg.Connection, max_attempts: int) -> int:
+class Dispatched(NamedTuple):
+    read: int  # events, a half-written one included; 0 when caught up or another dispatches
+    queued: list[Due]  # the rows written, marked queued: for the caller to enqueue
+
+
+async def dispatch(conn: asyncpg.Connection, max_attempts: int) -> Dispatched:
     """One round, one transaction: settled events past the checkpoint, up to READ_AT_ONCE of
-    them, stopping once a chunk of subscribers' rows is written; returns how many events were
-    read (a half-written one included), 0 when caught up or while another worker dispatches.
+    them, stopping once a chunk of subscribers' rows is written.
 
     The rows commit with the checkpoint, which says where a half-written event stopped, so the
     queue gets a chunk's rows while the next chunk is written, and a worker that dies between
@@ -68,25 +74,27 @@ async def dispatch(conn: asyncpg.Connection, max_attempts: int) -> int:
     """
     async with conn.transaction():
         if not await try_lock_dispatch(conn):
-            return 0
+            return Dispatched(0, [])
         checkpoint = await load_checkpoint(conn)
         events = await read_settled(conn, checkpoint, READ_AT_ONCE)
         read = subscribers = 0
+        queued: list[Due] = []
         for logged in events:
             read += 1
             chunk = await _tell(conn, logged, checkpoint.fanned_out_to, max_attempts)
+            queued += chunk.queued
             if chunk.last is not None:
                 await save_checkpoint(
                     conn, msgspec.structs.replace(checkpoint, fanned_out_to=chunk.last)
                 )
-                return read
+                return Dispatched(read, queued)
             checkpoint = logged.checkpoint
             subscribers += chunk.subscribers
             if subscribers >= FAN_OUT_CHUNK:
                 break
         if events:
             await save_checkpoint(conn, checkpoint)
-        return read
+        return Dispatched(read, queued)
 
 
 async def _tell(
@@ -168,14 +176,15 @@ async def run_dispatcher(context: Context, redis: ArqRedis, stop: asyncio.Event)
                 async with context.pool.acquire() as conn:
                     # Each round's rows go to the queue before the next round writes more.
                     while True:
-                        read = await dispatch(conn, settings.delivery_attempts)
+                        dispatched = await dispatch(conn, settings.delivery_attempts)
+                        await enqueue(conn, redis, dispatched.queued, settings.delivery_batch)
                         await enqueue_due(
                             conn,
                             redis,
                             stale_after=settings.stale_after,
                             batch_size=settings.delivery_batch,
                         )
-                        if not read:
+                        if not dispatched.read:
                             break
                     if loop.time() - forgotten_at > FORGET_EVERY:
                         await forget_old_requests(conn)

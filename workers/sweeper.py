@@ -1,20 +1,23 @@
 """The bridge from delivery rows to the queue: enqueue what is due, and again what was lost.
 
-Redis here keeps nothing on disk, so a queued job can vanish; the rows remember. A row that was
-never enqueued goes at once (deferred to its next attempt); one due long ago and still pending,
-with no job holding it, goes again. A key set in Redis tells whether Redis still holds what was
-enqueued: when it is missing (Redis restarted, or this is the first round), every row marked
-queued is due again at once instead of after the stale interval. Rows are marked queued, and
-the mark committed, before their job is enqueued, so no job can start on rows still unmarked;
-a worker that dies in between leaves them to the stale sweep. Job ids come from the rows, their
-attempt numbers and due times, so arq refuses a batch that is still queued, and each attempt
-(each manual retry, each release of a row that waited its turn) gets an id of its own.
+Redis here keeps nothing on disk, so a queued job can vanish; the rows remember. The rows a
+fan-out writes are marked queued as they are written, and the dispatcher that wrote them
+enqueues them right after their commit (`enqueue`); the sweeper's round takes the rest. A row
+that was never enqueued goes at once (deferred to its next attempt); one due long ago and still
+pending, with no job holding it, goes again. A key set in Redis tells whether Redis still holds
+what was enqueued: when it is missing (Redis restarted, or this is the first round), every row
+marked queued is due again at once instead of after the stale interval. Rows are marked queued,
+and the mark committed, before their job is enqueued, so no job can start on rows still
+unmarked; a worker that dies in between leaves them to the stale sweep. Job ids come from the
+rows, their attempt numbers and due times, so arq refuses a batch that is still queued, and each
+attempt (each manual retry, each release of a row that waited its turn) gets an id of its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -66,26 +69,33 @@ async def enqueue_due(
         total = 0
         while True:
             due = await take_due(conn, stale_after, TAKE_AT_ONCE)
-            now = datetime.now(UTC)
-            todo = batches(due, batch_size)
-            queued = 0
-            try:
-                for batch in todo:
-                    start = batch[0].next_attempt_at
-                    await redis.enqueue_job(
-                        JOB,
-                        [str(row.id) for row in batch],
-                        _job_id=job_id(batch),
-                        _queue_name=QUEUE,
-                        _defer_until=start if start > now else None,
-                    )
-                    queued += 1
-                    total += len(batch)
-            except Exception:
-                # Redis is gone: what did not reach it is due again as soon as Redis is back.
-                await unmark_enqueued(conn, [row for batch in todo[queued:] for row in batch])
-                raise
+            total += await enqueue(conn, redis, due, batch_size)
             if len(due) < TAKE_AT_ONCE:
                 return total
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", ENQUEUE_LOCK_KEY)
+
+
+async def enqueue(
+    conn: asyncpg.Connection, redis: ArqRedis, rows: Sequence[Due], batch_size: int
+) -> int:
+    """Hand rows marked queued (and committed) to the queue, a job a batch; returns how many
+    went. What does not reach Redis is unmarked, so it is due again as soon as Redis is back."""
+    now = datetime.now(UTC)
+    todo = batches(sorted(rows, key=lambda row: (row.next_attempt_at, row.id)), batch_size)
+    queued = 0
+    try:
+        for batch in todo:
+            start = batch[0].next_attempt_at
+            await redis.enqueue_job(
+                JOB,
+                [str(row.id) for row in batch],
+                _job_id=job_id(batch),
+                _queue_name=QUEUE,
+                _defer_until=start if start > now else None,
+            )
+            queued += 1
+    except Exception:
+        await unmark_enqueued(conn, [row for batch in todo[queued:] for row in batch])
+        raise
+    return len(rows)

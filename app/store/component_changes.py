@@ -22,7 +22,7 @@ from app.domain.events import ComponentStatusesChanged, IncidentEdited
 from app.domain.timeline import ComponentInterval
 from app.ids import new_id
 from app.store.codec import decode_event
-from app.store.deliveries import NOTHING, Written, next_chunk, written
+from app.store.deliveries import NOTHING, QUEUED, Written, next_chunk, written
 from app.store.dispatch_log import LoggedEvent
 
 # Every public span of the components whose spans of this incident start or end at $2, that
@@ -91,16 +91,17 @@ async def record_changes_of(
     listeners = await next_chunk(
         conn, _LISTENERS, organization_id, logged.position, logged.recorded_at, after=after
     )
+    rows = []
     if listeners:
         owed = [(row, change_id) for row in listeners for change_id in row["change_ids"]]
-        await conn.execute(
+        rows = await conn.fetch(
             "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
             " subscriber_id, kind, event_position, incident_id, component_change_id,"
-            " max_attempts)"
+            " max_attempts, enqueued_at)"
             " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'component_update', $2, $3,"
-            " u.change_id, $4 FROM unnest($5::uuid[], $6::text[], $7::uuid[], $8::uuid[],"
-            " $9::uuid[]) AS u(id, key, page_id, subscriber_id, change_id)"
-            " ON CONFLICT (idempotency_key) DO NOTHING",
+            " u.change_id, $4, now() FROM unnest($5::uuid[], $6::text[], $7::uuid[],"
+            " $8::uuid[], $9::uuid[]) AS u(id, key, page_id, subscriber_id, change_id)"
+            " ON CONFLICT (idempotency_key) DO NOTHING" + QUEUED,
             organization_id,
             logged.position,
             logged.stream_id,
@@ -112,7 +113,7 @@ async def record_changes_of(
             [row["id"] for row, _ in owed],
             [change_id for _, change_id in owed],
         )
-    return written(listeners)
+    return written(listeners, rows)
 
 
 async def record_component_changes(

@@ -18,6 +18,7 @@ import msgspec
 
 from app.domain.notifications import DeliveryStatus, idempotency_key
 from app.ids import new_id
+from app.store.delivery_jobs import Due
 
 DELIVERIES_CHANNEL = "herald_deliveries"
 FAN_OUT_CHUNK = 2000  # subscribers read, and their rows written, per transaction
@@ -103,9 +104,14 @@ class Written(NamedTuple):
 
     subscribers: int  # read, whether or not a row of theirs was there already
     last: UUID | None  # the last of a full chunk: the event may owe more past this subscriber
+    # The rows written, marked queued as they were: the caller hands them to the queue once
+    # they commit (see workers/sweeper.py), where marking them later would rewrite each row.
+    queued: tuple[Due, ...] = ()
 
 
 NOTHING = Written(0, None)
+# Appended to a fan-out's INSERT, which sets enqueued_at: the rows as Due.
+QUEUED = " RETURNING id, event_position, attempts, next_attempt_at"
 
 
 async def next_chunk(
@@ -129,10 +135,12 @@ async def next_chunk(
     )
 
 
-def written(subscribers: list[asyncpg.Record]) -> Written:
-    """What writing the rows of this chunk did; a chunk short of full was the event's last."""
+def written(subscribers: list[asyncpg.Record], rows: list[asyncpg.Record]) -> Written:
+    """What writing the rows of this chunk did (`rows`: what QUEUED returned); a chunk short
+    of full was the event's last."""
     full = len(subscribers) == FAN_OUT_CHUNK
-    return Written(len(subscribers), subscribers[-1]["id"] if full else None)
+    queued = tuple(Due(**dict(row)) for row in rows)
+    return Written(len(subscribers), subscribers[-1]["id"] if full else None, queued)
 
 
 _CONCERNED = (  # each page's subscribers read from $4 on, $5 at most (see next_chunk)
@@ -169,14 +177,16 @@ async def create_update_deliveries(
     subscribers = await next_chunk(
         conn, _CONCERNED, organization_id, list(component_ids), recorded_at, after=after
     )
+    rows = []
     if subscribers:
-        await conn.execute(
+        rows = await conn.fetch(
             "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
-            " subscriber_id, kind, event_position, incident_id, update_id, max_attempts)"
-            " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'update', $2, $3, $4, $5"
-            " FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::uuid[])"
+            " subscriber_id, kind, event_position, incident_id, update_id, max_attempts,"
+            " enqueued_at)"
+            " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'update', $2, $3, $4, $5,"
+            " now() FROM unnest($6::uuid[], $7::text[], $8::uuid[], $9::uuid[])"
             " AS u(id, key, page_id, subscriber_id)"
-            " ON CONFLICT (idempotency_key) DO NOTHING",
+            " ON CONFLICT (idempotency_key) DO NOTHING" + QUEUED,
             organization_id,
             event_position,
             incident_id,
@@ -187,7 +197,7 @@ async def create_update_deliveries(
             [row["status_page_id"] for row in subscribers],
             [row["id"] for row in subscribers],
         )
-    return written(subscribers)
+    return written(subscribers, rows)
 
 
 async def create_confirmation(

@@ -75,8 +75,7 @@ async def take_due(conn: asyncpg.Connection, stale_after: float, limit: int) -> 
         stale_after,
         limit,
     )
-    due = [Due(**dict(row)) for row in rows]
-    return sorted(due, key=lambda row: (row.next_attempt_at, row.id))
+    return [Due(**dict(row)) for row in rows]
 
 
 async def unmark_all_enqueued(conn: asyncpg.Connection) -> None:

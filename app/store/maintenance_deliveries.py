@@ -19,7 +19,7 @@ from app.domain.catalog import StatusPage
 from app.domain.maintenance import Maintenance, fold
 from app.domain.maintenance_page import PublicMaintenance, public_maintenance, public_update_ids
 from app.ids import new_id
-from app.store.deliveries import Written, next_chunk, written
+from app.store.deliveries import QUEUED, Written, next_chunk, written
 from app.store.event_store import read_stream
 from app.store.maintenance_reads import update_bodies
 
@@ -54,11 +54,11 @@ async def maintenance_as_of(
 
 _INSERT = (
     "INSERT INTO deliveries (id, idempotency_key, organization_id, status_page_id,"
-    " subscriber_id, kind, event_position, maintenance_id, max_attempts)"
-    " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'maintenance', $2, $3, $4"
+    " subscriber_id, kind, event_position, maintenance_id, max_attempts, enqueued_at)"
+    " SELECT u.id, u.key, $1, u.page_id, u.subscriber_id, 'maintenance', $2, $3, $4, now()"
     " FROM unnest($5::uuid[], $6::text[], $7::uuid[], $8::uuid[])"
     " AS u(id, key, page_id, subscriber_id)"
-    " ON CONFLICT (idempotency_key) DO NOTHING"
+    " ON CONFLICT (idempotency_key) DO NOTHING" + QUEUED
 )
 
 
@@ -105,8 +105,9 @@ async def create_maintenance_deliveries(
         query = _CONCERNED
         args = (maintenance.organization_id, list(maintenance.component_ids), recorded_at)
     subscribers = await next_chunk(conn, query, *args, after=after)
+    rows = []
     if subscribers:
-        await conn.execute(
+        rows = await conn.fetch(
             _INSERT,
             maintenance.organization_id,
             event_position,
@@ -117,7 +118,7 @@ async def create_maintenance_deliveries(
             [row["status_page_id"] for row in subscribers],
             [row["id"] for row in subscribers],
         )
-    return written(subscribers)
+    return written(subscribers, rows)
 
 
 class MaintenanceNotice(msgspec.Struct, frozen=True, kw_only=True):

@@ -119,7 +119,7 @@ async def test_a_choice_cancels_what_is_owed_and_no_longer_wanted(
     )
     assert posted.status_code == 201
     async with pool.acquire() as conn:
-        assert await dispatch(conn, 5) > 0
+        assert (await dispatch(conn, 5)).read > 0
     assert await pool.fetchval("SELECT status FROM deliveries") == "pending"
     await edit(client, org, subscriber, {"maintenances": False})
     assert await pool.fetchval("SELECT status FROM deliveries") == "pending"

@@ -242,7 +242,7 @@ async def owe_one(client: AsyncTestClient, org: Org, pool: asyncpg.Pool) -> dict
     )
     assert response.status_code == 201
     async with pool.acquire() as conn:
-        assert await dispatch(conn, 5) > 0
+        assert (await dispatch(conn, 5)).read > 0
     page = await page_id(client, org)
     [row] = (await client.get(f"/v1/status-pages/{page}/deliveries", headers=org.headers)).json()[
         "data"

@@ -143,9 +143,9 @@ async def test_an_open_transaction_holds_the_dispatcher_back_instead_of_being_sk
         # A later position commits first; a position-only reader would read it, move past the
         # slow one's position, and never come back for it.
         fast_update = await post_raw(fast, late["id"])
-        assert await dispatch(dispatcher, 4) == 0
+        assert (await dispatch(dispatcher, 4)).read == 0
         await transaction.commit()
-        assert await dispatch(dispatcher, 4) == 2
+        assert (await dispatch(dispatcher, 4)).read == 2
     told = await pool.fetch("SELECT update_id FROM deliveries ORDER BY event_position")
     assert [row["update_id"] for row in told] == [slow_update, fast_update]
 
@@ -159,11 +159,11 @@ async def test_one_dispatcher_at_a_time_and_a_second_round_adds_nothing(
     async with pool.acquire() as first, pool.acquire() as second:
         async with first.transaction():
             await first.execute("SELECT pg_advisory_xact_lock($1)", DISPATCH_LOCK_KEY)
-            assert await dispatch(second, 4) == 0
-        assert await dispatch(second, 4) > 0
-        assert await dispatch(second, 4) == 0
+            assert (await dispatch(second, 4)).read == 0
+        assert (await dispatch(second, 4)).read > 0
+        assert (await dispatch(second, 4)).read == 0
         await second.execute("UPDATE dispatcher_checkpoints SET transaction_id = '0', position = 0")
-        assert await dispatch(second, 4) > 0  # read again from the start...
+        assert (await dispatch(second, 4)).read > 0  # read again from the start...
     assert await pool.fetchval("SELECT count(*) FROM deliveries") == 1  # ...adds no second row
 
 
@@ -192,7 +192,7 @@ async def test_a_transaction_open_in_another_database_does_not_hold_the_dispatch
             await elsewhere.fetchval("SELECT pg_current_xact_id()")  # holds an xid, idle
             await post_update(client, org, incident, body="Investigating.")
             async with pool.acquire() as conn:
-                assert await dispatch(conn, 4) > 0
+                assert (await dispatch(conn, 4)).read > 0
     finally:
         await elsewhere.close()
     assert await pool.fetchval("SELECT count(*) FROM deliveries") == 1
@@ -213,7 +213,7 @@ async def test_a_worker_lost_between_chunks_is_resumed_where_it_stopped_and_send
     incident = await open_incident(client, org)
     await post_update(client, org, incident, body="Investigating.")
     async with pool.acquire() as conn:
-        assert await dispatch(conn, 4) > 0  # up to the update's first chunk, committed
+        assert (await dispatch(conn, 4)).read > 0  # up to the update's first chunk, committed
         first = await conn.fetch("SELECT id, subscriber_id FROM deliveries")
         assert len(first) == 2
         # The database gives out while the second chunk is written, as a crashed worker stops.
@@ -297,7 +297,7 @@ async def test_chunks_over_two_pages_reach_every_subscriber_of_both_once(
     await post_update(client, org, incident, body="Investigating.")
     written = []
     async with pool.acquire() as conn:
-        while await dispatch(conn, 4):
+        while (await dispatch(conn, 4)).read:
             written.append(await conn.fetchval("SELECT count(*) FROM deliveries"))
     told = await pool.fetch("SELECT subscriber_id FROM deliveries")
     assert sorted(str(row["subscriber_id"]) for row in told) == sorted(subscribers)
@@ -319,7 +319,7 @@ async def test_a_redaction_between_chunks_stops_the_rest_and_sends_nothing(
     incident = await open_incident(client, org)
     update = await post_update(client, org, incident, body="Blaming our vendor, oops.")
     async with pool.acquire() as conn:
-        assert await dispatch(conn, 4) > 0  # up to the update's first chunk
+        assert (await dispatch(conn, 4)).read > 0  # up to the update's first chunk
     response = await client.post(
         f"/v1/incidents/{incident['id']}/updates/{update['id']}/redact", headers=org.headers
     )
@@ -350,7 +350,7 @@ async def test_a_later_update_waits_for_an_earlier_one_written_with_a_later_id(
     first = await post_update(client, org, incident, body="First.")
     await post_update(client, org, incident, body="Second.")
     async with pool.acquire() as conn:
-        while await dispatch(conn, settings.delivery_attempts):
+        while (await dispatch(conn, settings.delivery_attempts)).read:
             pass
         # As if another worker, its clock a little ahead, had written the first update's row.
         await conn.execute(
