@@ -123,9 +123,10 @@ async def next_chunk(
     records where a chunk stopped, and a worker that dies between two goes on from there.
 
     `query` may bound its own reads with the two parameters after `args`, `after` and the
-    chunk's size: reading each page's subscribers along subscribers_by_page from `after`, a
-    chunk costs as much at the end of a long list as at its start, where a read of the whole
-    list each time would make a fan-out's cost grow with the square of its subscribers."""
+    chunk's size: reading each page's subscribers along subscribers_live_by_page from
+    `after`, a chunk costs as much at the end of a long list as at its start, where a read of
+    the whole list each time would make a fan-out's cost grow with the square of its
+    subscribers."""
     return await conn.fetch(
         f"SELECT * FROM ({query}) AS owed WHERE id > ${len(args) + 1} ORDER BY id"
         f" LIMIT ${len(args) + 2}",
