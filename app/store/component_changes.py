@@ -38,15 +38,17 @@ _AROUND = (
 )
 
 # Each subscriber that hears of one or more of the changes an event recorded, with those
-# changes in component order.
+# changes in component order; each page's read from $4 on, $5 at most (see next_chunk).
 _LISTENERS = (
-    "SELECT s.id, s.status_page_id, array_agg(c.id ORDER BY c.component_id) AS change_ids"
-    " FROM subscribers s JOIN status_pages p ON p.id = s.status_page_id"
-    " JOIN component_changes c ON c.event_position = $2 AND c.component_id = ANY(p.component_ids)"
+    "SELECT s.id, s.status_page_id, s.change_ids FROM status_pages p CROSS JOIN LATERAL"
+    " (SELECT s.id, s.status_page_id, array_agg(c.id ORDER BY c.component_id) AS change_ids"
+    "     FROM subscribers s JOIN component_changes c ON c.event_position = $2"
+    "     AND c.component_id = ANY(p.component_ids)"
     "     AND (s.component_ids = '{}' OR c.component_id = ANY(s.component_ids))"
+    "     WHERE s.status_page_id = p.id AND s.id > $4 AND s.removed_at IS NULL"
+    "     AND s.confirmed_at <= $3 AND s.notify_component_changes"
+    "     GROUP BY s.id, s.status_page_id ORDER BY s.id LIMIT $5) s"
     " WHERE p.organization_id = $1 AND p.published"
-    " AND s.removed_at IS NULL AND s.confirmed_at <= $3 AND s.notify_component_changes"
-    " GROUP BY s.id, s.status_page_id"
 )
 
 
