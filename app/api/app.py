@@ -73,6 +73,11 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = _utc_now) -> 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url, keeps_session_state=False)
+        # Writes send the same few statements whatever their arguments: they keep one plan
+        # each, where reads get one planned for their arguments.
+        app.state.write_pool = await create_pool(
+            settings.database_url, keeps_session_state=False, generic_plans=True
+        )
         app.state.principals = PrincipalCache(settings.database_url)
         await app.state.principals.start()
         # A hung Redis costs a request at most this timeout, and then the limiter stops asking
@@ -98,6 +103,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = _utc_now) -> 
             await purge.close()
             await redis.aclose()
             await app.state.principals.close()
+            await app.state.write_pool.close()
             await app.state.pool.close()
 
     v1 = Router(

@@ -90,7 +90,7 @@ async def write_once(
     """Run `work` (which returns the id of the resource it wrote) at most once per key, then
     answer with `render(resource id)`. (A domain command goes through app.api.run.run_once.)"""
     key = idempotency_key(request)
-    pool: asyncpg.Pool = request.app.state.pool
+    pool: asyncpg.Pool = request.app.state.write_pool
     if key is None:
         async with pool.acquire() as conn:
             resource_id = await work(conn)

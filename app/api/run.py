@@ -116,7 +116,7 @@ async def run_once(
         return Response(await written(command, handled), status_code=status_code)
 
     key = idempotency_key(request)
-    pool: asyncpg.Pool = request.app.state.pool
+    pool: asyncpg.Pool = request.app.state.write_pool
     if key is None:
         command = await build()
         async with pool.acquire() as conn:

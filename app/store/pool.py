@@ -16,14 +16,30 @@ class DatabaseUnreachable(Exception):
 
 
 async def create_pool(
-    database_url: str, *, min_size: int = 1, max_size: int = 10, keeps_session_state: bool = True
+    database_url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    keeps_session_state: bool = True,
+    generic_plans: bool = False,
 ) -> asyncpg.Pool:
     """`keeps_session_state=False` is for code that leaves nothing on a session (no LISTEN,
     SET or session advisory lock): asyncpg then skips its reset query, a round trip on every
-    release, and only rolls back a transaction left open."""
+    release, and only rolls back a transaction left open.
+
+    `generic_plans=True` is for statements whose best plan does not depend on their
+    arguments. PostgreSQL otherwise keeps planning a prepared statement for each execution
+    when it judges the arguments might matter, as it does for a command's load and write
+    (arrays it cannot size, branches it cannot fold): planning them cost more than running
+    them. A paginated read whose filter folds away with a null argument wants the opposite."""
     reset = None if keeps_session_state else _roll_back_only
+    settings = {"plan_cache_mode": "force_generic_plan"} if generic_plans else None
     return await asyncpg.create_pool(
-        database_url, min_size=min_size, max_size=max_size, reset=reset
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        reset=reset,
+        server_settings=settings,
     )
 
 

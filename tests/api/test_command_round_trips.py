@@ -25,11 +25,12 @@ from tests.workers.services import eventually
 
 
 class CountingPool:
-    """The application's pool, counting every statement sent on a connection it lends."""
+    """One of the application's pools, counting every statement sent on a connection it lends
+    into `statements`."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, statements: list[str]) -> None:
         self.pool = pool
-        self.statements: list[str] = []
+        self.statements = statements
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.pool, name)
@@ -49,10 +50,12 @@ class CountingPool:
 
 @pytest.fixture
 def counted(client: AsyncTestClient) -> CountingPool:
-    counting = CountingPool(client.app.state.pool)
-    client.app.state.pool = counting
-    yield counting
-    client.app.state.pool = counting.pool
+    """Both pools, the reads' and the writes', counting into one list."""
+    state = client.app.state
+    reads = CountingPool(state.pool, [])
+    state.pool, state.write_pool = reads, CountingPool(state.write_pool, reads.statements)
+    yield reads
+    state.pool, state.write_pool = reads.pool, state.write_pool.pool
 
 
 def public_update(org: Org, n: int) -> dict:
