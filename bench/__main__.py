@@ -27,8 +27,9 @@ async def http_benchmarks(args: argparse.Namespace) -> list[Figure]:
         for name, module in (("reads", reads), ("command", command_path), ("servers", servers)):
             if name in args.only:
                 print(f"== {name}", flush=True)
+                options = {"processes": args.processes} if module is command_path else {}
                 figures += await asyncio.to_thread(
-                    module.run, data, rounds=args.rounds, duration=args.duration
+                    module.run, data, rounds=args.rounds, duration=args.duration, **options
                 )
     return figures
 
@@ -57,7 +58,8 @@ async def main(args: argparse.Namespace) -> None:
         figures += await rebuild.run(events=args.events, rounds=args.rebuild_rounds)
     settings = (
         f"wrk/pgbench {args.duration:g} s per run, {args.rounds} rounds, "
-        f"{args.incidents} incidents, {args.subscribers} webhooks, {args.events} events "
+        f"{args.incidents} incidents, command path served by {args.processes} process(es) "
+        f"each, {args.subscribers} webhooks, {args.events} events "
         f"({args.rebuild_rounds} rebuild rounds)"
     )
     report.write(figures, "python -m bench " + " ".join(sys.argv[1:]), settings)
@@ -67,6 +69,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5, help="seconds per wrk/pgbench run")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes for Herald and the baseline"
+    )
     parser.add_argument("--incidents", type=int, default=1000)
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=1_000_000)

@@ -123,7 +123,8 @@ async def _prepare(
         await pool.close()
 
 
-def run(world: World, *, rounds: int, duration: float) -> list[Figure]:
+def run(world: World, *, rounds: int, duration: float, processes: int = 1) -> list[Figure]:
+    """Herald and the one-INSERT handler each served by `processes` processes."""
     figures: dict[tuple[str, int, str], Figure] = {}
 
     def record(case: str, connections: int, subject: str, load: Load) -> None:
@@ -142,8 +143,8 @@ def run(world: World, *, rounds: int, duration: float) -> list[Figure]:
     keyed_trips.add(Load(rate=keyed, p50_ms=0, p99_ms=0))
     with (
         tempfile.TemporaryDirectory(prefix="herald-bench-") as work,
-        serve("bench.harness:herald_app", world.env()) as herald,
-        serve("bench.crud_app:create_crud_app", world.env()) as crud,
+        serve("bench.harness:herald_app", world.env(), processes=processes) as herald,
+        serve("bench.crud_app:create_crud_app", world.env(), processes=processes) as crud,
     ):
 
         def ids_file(name: str, ids: list[str]) -> str:

@@ -78,7 +78,7 @@ async def healthz() -> dict:
 def create_crud_app() -> Litestar:
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
-        # The same pool size as Herald's, so that neither has more connections to work with.
+        # The same pool size as the one Herald runs commands on: neither has more connections.
         app.state.pool = await create_pool(os.environ["DATABASE_URL"])
         try:
             yield

@@ -148,10 +148,16 @@ def herald_app():
 
 
 @contextmanager
-def serve(factory: str, env: Mapping[str, str], server: str = "uvicorn") -> Iterator[str]:
-    """Run `factory` (module:function) under `server` in a process of its own; yields its URL."""
+def serve(
+    factory: str, env: Mapping[str, str], server: str = "uvicorn", processes: int = 1
+) -> Iterator[str]:
+    """Run `factory` (module:function) under `server` in `processes` processes of its own
+    (beside the supervisor's, when more than one), as `herald serve --workers N` does; yields
+    its URL."""
     port = free_port()
     options = ["--host", "127.0.0.1", "--port", str(port), "--factory", "--log-level", "warning"]
+    if processes > 1:
+        options += ["--workers", str(processes)]
     process = subprocess.Popen(
         [sys.executable, *SERVERS[server], *options, "--no-access-log", factory],
         env={**os.environ, **env},

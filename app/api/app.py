@@ -14,7 +14,7 @@ from litestar.types import Receive, Scope, Send
 from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app.api.auth import provide_principal, require_scope
+from app.api.auth import authorize, provide_principal
 from app.api.compat import incidentio, uptimeio
 from app.api.health import healthz, readyz
 from app.api.metrics import Metrics, counted, metrics_endpoint, metrics_middleware
@@ -115,7 +115,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = _utc_now) -> 
             MaintenanceController,
             notifications_router(settings),
         ],
-        guards=[require_scope],
+        before_request=authorize,
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
     # The client is the peer, unless the peer is a trusted proxy: then it is the right-most
@@ -142,7 +142,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = _utc_now) -> 
         # Public answers are built from the configuration, never from the request's Host.
         state=State({"public_base": settings.public_base, "clock": clock}),
         lifespan=[database],
-        guards=[refuse_control_in_path],
+        before_request=refuse_control_in_path,
         middleware=[
             *proxies,
             request_id_middleware,

@@ -14,7 +14,7 @@ from litestar import Litestar
 from litestar.openapi.spec import OpenAPI, Operation, SecurityScheme, Tag
 from litestar.routes import BaseRoute, HTTPRoute
 
-from app.api.auth import require_scope
+from app.api.auth import authorize
 
 _WHERE_KEYS_COME_FROM = "Create one with `herald api-key create` (`herald up` prints one)."
 # The two headers auth.py reads a key from; either will do.
@@ -174,13 +174,13 @@ SUMMARIES: dict[tuple[str, str], str] = {
 
 
 def _scopes(routes: Iterable[BaseRoute]) -> dict[tuple[str, str], str]:
-    """The scope each operation behind the key guard asks for, by path and method."""
+    """The scope each operation behind API keys asks for, by path and method."""
     scopes = {}
     for route in routes:
         if not isinstance(route, HTTPRoute):
             continue
         for handler in route.route_handlers:
-            if require_scope in handler.resolve_guards() and "scope" in handler.opt:
+            if handler.resolve_before_request() is authorize and "scope" in handler.opt:
                 for method in handler.http_methods:
                     scopes[(route.path_format, method.lower())] = handler.opt["scope"]
     return scopes

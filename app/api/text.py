@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
+from litestar import Request
 
 from app.api.errors import NotFound
 
@@ -27,9 +26,10 @@ def has_control_or_space(text: str) -> bool:
     return _CONTROL_OR_SPACE.search(text) is not None
 
 
-async def refuse_control_in_path(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """An application guard, so it runs first: a path with a control character in a parameter
-    names nothing, and is answered like a path no route matches."""
-    for value in connection.path_params.values():
+async def refuse_control_in_path(request: Request) -> None:
+    """The application's hook before every request, and the first check of the routers' own
+    hook (app.api.auth.authorize): a path with a control character in a parameter names
+    nothing, and is answered like a path no route matches."""
+    for value in request.path_params.values():
         if isinstance(value, str) and has_control(value):
             raise NotFound("Nothing exists at this address.")

@@ -13,7 +13,7 @@ from litestar import Router
 from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 
-from app.api.auth import provide_principal, require_scope
+from app.api.auth import authorize, provide_principal
 
 
 def dialect_router(
@@ -24,7 +24,7 @@ def dialect_router(
     return Router(
         path=path,
         route_handlers=list(route_handlers),
-        guards=[require_scope],
+        before_request=authorize,
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         exception_handlers=dict(exception_handlers),
     )
