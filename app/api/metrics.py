@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -74,6 +75,24 @@ class Metrics:
             "When the figures read from PostgreSQL (lag, deliveries) were last counted.",
             registry=self.registry,
         )
+        # Labelled children by their labels: prometheus_client's labels() validates and locks
+        # on every call, a cost each request would pay once or more.
+        self._latencies: dict[tuple[str, str, int], Callable[[float], None]] = {}
+        self._appended: dict[str, Callable[[], None]] = {}
+
+    def observe_latency(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        observe = self._latencies.get(key)
+        if observe is None:
+            observe = self.latency.labels(method, route, str(status)).observe
+            self._latencies[key] = observe
+        observe(seconds)
+
+    def count_appended(self, event_type: str) -> None:
+        inc = self._appended.get(event_type)
+        if inc is None:
+            inc = self._appended[event_type] = self.events.labels(event_type).inc
+        inc()
 
 
 class Counted(msgspec.Struct, frozen=True):
@@ -112,9 +131,12 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_and_note)
         finally:
             metrics: Metrics = scope["litestar_app"].state.metrics
-            metrics.latency.labels(
-                scope["method"], scope.get("path_template", "unmatched"), str(status)
-            ).observe(time.perf_counter() - started)
+            metrics.observe_latency(
+                scope["method"],
+                scope.get("path_template", "unmatched"),
+                status,
+                time.perf_counter() - started,
+            )
 
     return middleware
 

@@ -75,12 +75,13 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def add_rate_limit_headers(message: Message, scope: Scope) -> None:
-    """Tell every limited caller where it stands (RateLimit-*), and a refused one when to retry."""
+    """Tell every limited caller where it stands (RateLimit-*), and a refused one when to retry.
+    Nothing else sets these headers, so they are added without looking for them first."""
     decision = scope.get("state", {}).get("rate_limit")
     if message["type"] == "http.response.start" and decision is not None:
         headers = MutableScopeHeaders.from_message(message)
         for name, value in decision.headers().items():
-            headers[name] = value
+            headers.add(name, value)
 
 
 class _Lease(msgspec.Struct):

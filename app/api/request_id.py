@@ -32,9 +32,10 @@ def request_id_of(scope: Scope) -> str:
 
 
 async def add_request_id_header(message: Message, scope: Scope) -> None:
-    """Runs for every response, those of paths no route matches included."""
+    """Runs for every response, those of paths no route matches included. Nothing else sets
+    the header, so it is added without looking for one already there."""
     if message["type"] == "http.response.start":
-        MutableScopeHeaders.from_message(message)["X-Request-Id"] = request_id_of(scope)
+        MutableScopeHeaders.from_message(message).add("X-Request-Id", request_id_of(scope))
 
 
 def log_unexpected(request: Request, error: Exception) -> None:

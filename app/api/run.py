@@ -57,7 +57,7 @@ def _metadata(request: Request, principal: Principal) -> EventMetadata:
 
 def _count(request: Request, handled: Handled | HandledMaintenance) -> None:
     for item in handled.recorded:
-        request.app.state.metrics.events.labels(type(item.event).__name__).inc()
+        request.app.state.metrics.count_appended(type(item.event).__name__)
 
 
 async def run_command(

@@ -9,7 +9,6 @@ a method other than GET) goes on to the application unchanged, which renders and
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,7 +73,6 @@ class FastReads:
             )
             for suffix, (variant, content_type, readable) in SURFACES.items()
         }
-        self._observers: dict[tuple[str, int], Callable[[float], None]] = {}
         html = self._surfaces[""]
         self._incident = (html[1], html[2], f"{PUBLIC_PREFIX}{{slug}}/incidents/{{incident_id}}")
         self._history = (html[1], html[2], f"{PUBLIC_PREFIX}{{slug}}/history")
@@ -139,13 +137,6 @@ class FastReads:
             await send({"type": "http.response.body", "body": body, "more_body": False})
         finally:
             current_request_id.reset(token)
-            self._observe(template, status, started)
+            seconds = time.perf_counter() - started
+            self._state.metrics.observe_latency("GET", template, status, seconds)
         return True
-
-    def _observe(self, template: str, status: int, started: float) -> None:
-        key = (template, status)
-        observe = self._observers.get(key)
-        if observe is None:
-            latency = self._state.metrics.latency
-            observe = self._observers[key] = latency.labels("GET", template, str(status)).observe
-        observe(time.perf_counter() - started)
