@@ -94,10 +94,11 @@ def _statement() -> str:
         "INSERT INTO update_bodies (update_id, incident_id, body)"
         f" SELECT update_id, {stream}, body FROM {rows('bodies', _BODY_COLUMNS)} AS b"
     )
+    # An array, not a join: the generic plan then finds the rows by their key, where a join
+    # with a set of unknown size may read the whole table.
     erased = (
-        "DELETE FROM update_bodies"
-        f" USING jsonb_array_elements_text({document} -> 'erased') AS e(id)"
-        " WHERE update_id = e.id::uuid"
+        "DELETE FROM update_bodies WHERE update_id = ANY(ARRAY("
+        f"SELECT jsonb_array_elements_text({document} -> 'erased')::uuid))"
     )
     values = ", ".join(p(_type(c)) for c in INCIDENT_COLUMNS)
     sets = ", ".join(f"{c} = excluded.{c}" for c in INCIDENT_COLUMNS if c not in _INCIDENT_FIXED)
