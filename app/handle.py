@@ -11,8 +11,15 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from app.domain.commands import Command, EditIncident, OpenIncident, PostUpdate, RedactUpdate
-from app.domain.decide import decide
+from app.domain.commands import (
+    Command,
+    EditIncident,
+    OpenIncident,
+    PostUpdate,
+    RedactUpdate,
+    ThroughPage,
+)
+from app.domain.decide import check_through_page, decide
 from app.domain.events import UpdatePosted, UpdateRedacted
 from app.domain.incident import Incident, evolve, fold, update_standing
 from app.domain.timeline import PublicView, public_view
@@ -38,9 +45,12 @@ def _with_facts(command: Command, loaded: Loaded, standing: UpdateStanding) -> C
             refuse_unknown_components(
                 command.component_ids, loaded.known_component_ids, "component_ids"
             )
-        case PostUpdate(visibility="public"):
+        case PostUpdate():
+            page = command.through_page
+            if page is not None:
+                page = msgspec.structs.replace(page, component_ids=loaded.page_component_ids)
             return msgspec.structs.replace(
-                command, published_component_ids=loaded.published_component_ids
+                command, published_component_ids=loaded.published_component_ids, through_page=page
             )
         case RedactUpdate():
             return msgspec.structs.replace(command, standing=standing)
@@ -64,24 +74,51 @@ async def _load(
         published=published,
         component_ids=component_ids,
         update_id=command.update_id if isinstance(command, RedactUpdate) else None,
+        page_id=(
+            command.through_page.page_id
+            if isinstance(command, PostUpdate) and command.through_page is not None
+            else None
+        ),
     )
 
 
 async def _folded(
-    conn: asyncpg.Connection, command: Command
+    conn: asyncpg.Connection, incident_id: UUID, redacting: UUID | None = None
 ) -> tuple[Snapshot | None, UpdateStanding]:
     """The snapshot of a stream as its events leave it, for a snapshot found stale, and where
-    the update a redaction names stands in those events."""
-    history = await read_stream(conn, command.incident_id)
+    the update `redacting` stands in those events."""
+    history = await read_stream(conn, incident_id)
     events = [item.event for item in history]
     incident = fold(events)
     standing: UpdateStanding = "absent"
-    if isinstance(command, RedactUpdate):
-        standing = update_standing(events, command.update_id)
+    if redacting is not None:
+        standing = update_standing(events, redacting)
     if incident is None:
         return None, standing
     snapshot = Snapshot(version=history[-1].version, incident=incident, view=public_view(events))
     return snapshot, standing
+
+
+def _own(snapshot: Snapshot | None, organization_id: UUID) -> Incident | None:
+    """The incident, unless it is none or another organization's: that does not exist for the
+    caller."""
+    if snapshot is None or snapshot.incident.organization_id != organization_id:
+        return None
+    return snapshot.incident
+
+
+async def refuse_unshown(
+    conn: asyncpg.Connection, incident_id: UUID, organization_id: UUID, page: ThroughPage
+) -> None:
+    """Raise the DomainError a PostUpdate of `incident_id` through `page` would meet, if the
+    page does not show the incident: for a request refused before it became a command, which
+    answers a missing incident before a malformed body."""
+    loaded = await load(conn, incident_id, organization_id, lock=False, page_id=page.page_id)
+    snapshot = loaded.snapshot
+    if loaded.stale:
+        snapshot, _ = await _folded(conn, incident_id)
+    page = msgspec.structs.replace(page, component_ids=loaded.page_component_ids)
+    check_through_page(page, _own(snapshot, organization_id))
 
 
 async def handle(
@@ -128,10 +165,9 @@ async def _run(
         loaded = await _load(conn, command, organization_id, lock=lock)
     snapshot, standing = loaded.snapshot, loaded.standing
     if loaded.stale:
-        snapshot, standing = await _folded(conn, command)
-    state = None if snapshot is None else snapshot.incident
-    if state is not None and state.organization_id != organization_id:
-        state = None  # another organization's incident does not exist for this caller
+        redacting = command.update_id if isinstance(command, RedactUpdate) else None
+        snapshot, standing = await _folded(conn, command.incident_id, redacting)
+    state = _own(snapshot, organization_id)
     events = decide(_with_facts(command, loaded, standing), state)
     version = 0 if snapshot is None else snapshot.version
     if not events:

@@ -11,8 +11,9 @@ import msgspec
 from litestar import Request, Response
 
 from app.api.run import run_once
-from app.domain.commands import Command, PostUpdate
+from app.domain.commands import Command, PostUpdate, ThroughPage
 from app.domain.events import UpdatePosted
+from app.domain.incident import Incident
 from app.domain.values import ComponentStatus, IncidentStatus, Visibility
 from app.handle import Handled
 from app.ids import new_id
@@ -32,15 +33,26 @@ class UpdateRequest(msgspec.Struct, frozen=True, kw_only=True):
     notify_subscribers: bool = True
     same_status_is_no_change: bool = False
     max_updates: int | None = None
+    through_page: ThroughPage | None = None
 
 
 Parse = Callable[[], Awaitable[UpdateRequest]]
 Show = Callable[[UpdateView], Awaitable[Any]]
+# The answer to the request that posted the update, from the incident as the command left it:
+# for a dialect whose answer shows more of the incident than the update, without reading it.
+ShowPosted = Callable[[UpdateView, Incident], Any]
 
 
-async def post_update(request: Request, principal: Principal, parse: Parse, show: Show) -> Response:
+async def post_update(
+    request: Request,
+    principal: Principal,
+    parse: Parse,
+    show: Show,
+    show_posted: ShowPosted | None = None,
+) -> Response:
     """Post what `parse()` reads from the request as the calling member, once per
-    Idempotency-Key, and answer 201 with `show(the update as it is now)`.
+    Idempotency-Key, and answer 201 with `show(the update as it is now)`, or, for the request
+    that posted it, `show_posted(the update, the incident)` where given.
 
     `parse` runs inside the write, after the dialect's own lookups, so a missing incident is
     a 404 before a malformed body is a 422.
@@ -64,6 +76,9 @@ async def post_update(request: Request, principal: Principal, parse: Parse, show
         assert isinstance(command, PostUpdate)
         [posted] = [e.event for e in handled.recorded if isinstance(e.event, UpdatePosted)]
         status = handled.incident.status  # its StatusChanged, if any, came in the same command
-        return await show(posted_update(command.incident_id, posted, command.body, status))
+        update = posted_update(command.incident_id, posted, command.body, status)
+        if show_posted is not None:
+            return show_posted(update, handled.incident)
+        return await show(update)
 
     return await run_once(request, principal, build, render, 201, written=written)

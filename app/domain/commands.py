@@ -37,6 +37,16 @@ class EditIncident(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
+class ThroughPage(msgspec.Struct, frozen=True, kw_only=True):
+    """The status page a dialect's request posts an update through: it must be published and
+    show the incident, or there is nothing to update. `component_ids` is the fact the shell
+    looked up: the components the page shows, None when the organization has no published page
+    `page_id`."""
+
+    page_id: UUID
+    component_ids: frozenset[UUID] | None = None
+
+
 class PostUpdate(msgspec.Struct, frozen=True, kw_only=True):
     """Post an update; `body` travels on the command only, events record whether it existed.
 
@@ -46,6 +56,7 @@ class PostUpdate(msgspec.Struct, frozen=True, kw_only=True):
     where the native API calls it an invalid transition.
     `max_updates` caps how many updates the incident may hold, counting every dialect's, for a
     dialect that promises such a limit; None means no cap.
+    `through_page` is the status page a dialect's request names, if it names one.
     """
 
     incident_id: UUID
@@ -58,6 +69,7 @@ class PostUpdate(msgspec.Struct, frozen=True, kw_only=True):
     published_component_ids: frozenset[UUID] = frozenset()
     same_status_is_no_change: bool = False
     max_updates: int | None = None
+    through_page: ThroughPage | None = None
     actor: Actor
     at: datetime
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from app.domain.commands import Command, EditIncident, OpenIncident, PostUpdate, RedactUpdate
+from app.domain.commands import (
+    Command,
+    EditIncident,
+    OpenIncident,
+    PostUpdate,
+    RedactUpdate,
+    ThroughPage,
+)
 from app.domain.errors import DomainError
 from app.domain.events import (
     ComponentStatusesChanged,
@@ -16,6 +23,7 @@ from app.domain.events import (
     UpdateRedacted,
 )
 from app.domain.incident import Incident, State
+from app.domain.page_status import shows
 from app.domain.update_rules import (
     check_forward,
     check_public_surface,
@@ -33,6 +41,8 @@ def decide(command: Command, state: State) -> list[Event]:
         case EditIncident():
             return edit_incident(command, _existing(state))
         case PostUpdate():
+            if command.through_page is not None:
+                check_through_page(command.through_page, state)
             return post_update(command, _existing(state))
         case RedactUpdate():
             return redact_update(command, _existing(state))
@@ -44,6 +54,19 @@ def _existing(state: State) -> Incident:
     if state is None:
         raise DomainError("not_found", "No incident with the given ID exists in your organization.")
     return state
+
+
+def check_through_page(page: ThroughPage, state: State) -> None:
+    """An update posted through a status page is for an incident that published page shows;
+    otherwise, as for an incident that does not exist, there is nothing to update."""
+    if page.component_ids is None:
+        raise DomainError(
+            "not_found",
+            "No published status page with the given ID exists in your organization.",
+            ("status_page_id",),
+        )
+    if state is None or not shows(page.component_ids, state.component_ids):
+        raise DomainError("not_found", "The status page does not show an incident with this ID.")
 
 
 def _unique(ids: tuple) -> tuple:

@@ -36,6 +36,9 @@ class Loaded(msgspec.Struct, frozen=True, kw_only=True):
     published_component_ids: frozenset[UUID]
     known_component_ids: frozenset[UUID]
     standing: UpdateStanding  # of the update asked about, on this incident
+    # The components of the status page asked about; None when the organization has no
+    # published page with that id.
+    page_component_ids: frozenset[UUID] | None
 
 
 # Sets in sorted order: a rebuilt snapshot must equal the live one byte for byte.
@@ -55,10 +58,13 @@ LOAD = (
     " CASE WHEN cardinality($4::uuid[]) > 0 THEN ARRAY(SELECT id FROM components"
     "  WHERE organization_id = $2 AND id = ANY($4::uuid[])) END AS known"
 )
-# An incident's command also learns where the update it names stands.
+# An incident's command also learns where the update it names stands, and what the status page
+# it comes through shows.
 _STANDING = (
     ", (SELECT CASE WHEN redacted_at IS NULL THEN 'posted' ELSE 'redacted' END"
-    "  FROM incident_updates WHERE id = $5 AND incident_id = $1) AS standing"
+    "  FROM incident_updates WHERE id = $5 AND incident_id = $1) AS standing,"
+    " (SELECT component_ids FROM status_pages"
+    "  WHERE id = $6 AND organization_id = $2 AND published) AS page"
 )
 _LOAD_LOCKED = LOAD.format(table="incidents", lock="FOR UPDATE") + _STANDING
 _LOAD_UNLOCKED = LOAD.format(table="incidents", lock="") + _STANDING
@@ -77,11 +83,12 @@ async def load(
     published: bool = False,
     component_ids: tuple[UUID, ...] = (),
     update_id: UUID | None = None,
+    page_id: UUID | None = None,
 ) -> Loaded:
     """Read the snapshot of `incident_id` (None for a new stream), with `lock` locking it until
     the transaction ends; with `published`, the components on the organization's published
     pages; of `component_ids`, those that are the organization's components; where the update
-    `update_id` stands on the incident."""
+    `update_id` stands on the incident; the components the published page `page_id` shows."""
     row = await conn.fetchrow(
         _LOAD_LOCKED if lock else _LOAD_UNLOCKED,
         incident_id,
@@ -89,6 +96,7 @@ async def load(
         published,
         list(component_ids),
         update_id,
+        page_id,
     )
     snapshot = _decoder.decode(row["snapshot"]) if row["snapshot"] else None
     last = row["version"] or 0
@@ -99,4 +107,5 @@ async def load(
         published_component_ids=frozenset(row["published"] or ()),
         known_component_ids=frozenset(row["known"] or ()),
         standing=row["standing"] or "absent",
+        page_component_ids=None if row["page"] is None else frozenset(row["page"]),
     )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 import asyncpg
 import msgspec
 import pytest
@@ -53,3 +57,37 @@ async def open_incident(
 async def event_count(pool: asyncpg.Pool) -> int:
     """How many events the log holds: a refused request must leave it unchanged."""
     return await pool.fetchval("SELECT count(*) FROM events")
+
+
+class CountingPool:
+    """One of the application's pools, counting every statement sent on a connection it lends
+    into `statements`."""
+
+    def __init__(self, pool: asyncpg.Pool, statements: list[str]) -> None:
+        self.pool = pool
+        self.statements = statements
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+    def _log(self, record: Any) -> None:
+        self.statements.append(record.query)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn:
+            conn.add_query_logger(self._log)
+            try:
+                yield conn
+            finally:
+                conn.remove_query_logger(self._log)
+
+
+@pytest.fixture
+def counted(client: AsyncTestClient) -> Iterator[CountingPool]:
+    """Both pools, the reads' and the writes', counting into one list."""
+    state = client.app.state
+    reads = CountingPool(state.pool, [])
+    state.pool, state.write_pool = reads, CountingPool(state.write_pool, reads.statements)
+    yield reads
+    state.pool, state.write_pool = reads.pool, state.write_pool.pool

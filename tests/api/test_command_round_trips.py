@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 import pytest
@@ -20,42 +17,8 @@ from app.handle import handle
 from app.store.event_store import EventMetadata
 from app.store.rebuild import rebuild_projections
 from testkit.databases import projection_rows
-from tests.api.conftest import Org, event_count, open_incident
+from tests.api.conftest import CountingPool, Org, event_count, open_incident
 from tests.workers.services import eventually
-
-
-class CountingPool:
-    """One of the application's pools, counting every statement sent on a connection it lends
-    into `statements`."""
-
-    def __init__(self, pool: asyncpg.Pool, statements: list[str]) -> None:
-        self.pool = pool
-        self.statements = statements
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.pool, name)
-
-    def _log(self, record: Any) -> None:
-        self.statements.append(record.query)
-
-    @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.pool.acquire() as conn:
-            conn.add_query_logger(self._log)
-            try:
-                yield conn
-            finally:
-                conn.remove_query_logger(self._log)
-
-
-@pytest.fixture
-def counted(client: AsyncTestClient) -> CountingPool:
-    """Both pools, the reads' and the writes', counting into one list."""
-    state = client.app.state
-    reads = CountingPool(state.pool, [])
-    state.pool, state.write_pool = reads, CountingPool(state.write_pool, reads.statements)
-    yield reads
-    state.pool, state.write_pool = reads.pool, state.write_pool.pool
 
 
 def public_update(org: Org, n: int) -> dict:

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from tests.api.conftest import Org, event_count
-from tests.api.test_command_round_trips import CountingPool, counted  # noqa: F401
+from tests.api.conftest import CountingPool, Org, event_count
 from tests.conftest import KeyMaker
 
 URL = "/v1/maintenances"
@@ -228,7 +227,7 @@ async def test_another_organizations_maintenance_does_not_exist_and_scopes_hold(
 async def test_a_maintenance_command_is_two_round_trips(
     client: AsyncTestClient,
     org: Org,
-    counted: CountingPool,  # noqa: F811
+    counted: CountingPool,
 ) -> None:
     await schedule(client, org)  # asyncpg learns the statements' types once per connection
     counted.statements.clear()

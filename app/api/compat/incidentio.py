@@ -21,6 +21,7 @@ from app.api.compat import dialect_router
 from app.api.compat.incidentio_errors import EXCEPTION_HANDLERS
 from app.api.errors import parse_id
 from app.api.post_update import UpdateRequest, post_update
+from app.domain.incident import Incident
 from app.domain.values import ComponentState, ComponentStatus, IncidentStatus
 from app.store.api_keys import Principal
 from app.store.incident_reads import UpdateView, get_incident
@@ -65,6 +66,21 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _shown(
+    update: UpdateView, component_statuses: tuple[ComponentStatus, ...]
+) -> dict[str, UpdateOut]:
+    """The update with the statuses its incident's components have once it was posted."""
+    out = UpdateOut(
+        id=update.id,
+        status_page_incident_id=update.incident_id,
+        message=update.body or "",  # empty once redacted
+        incident_status=update.status,
+        component_statuses=[ComponentImpact.of(cs) for cs in component_statuses],
+        published_at=_timestamp(update.posted_at),
+    )
+    return {"status_page_incident_update": out}
+
+
 class StatusPageIncidentUpdates(Controller):
     path = "/status_page_incident_updates"
 
@@ -88,17 +104,12 @@ class StatusPageIncidentUpdates(Controller):
                 request.app.state.pool, principal.organization_id, update.incident_id
             )
             assert incident is not None
-            out = UpdateOut(
-                id=update.id,
-                status_page_incident_id=incident.id,
-                message=update.body or "",  # empty once redacted
-                incident_status=update.status,
-                component_statuses=[ComponentImpact.of(cs) for cs in incident.component_statuses],
-                published_at=_timestamp(update.posted_at),
-            )
-            return {"status_page_incident_update": out}
+            return _shown(update, incident.component_statuses)
 
-        return await post_update(request, principal, parse, show)
+        def show_posted(update: UpdateView, incident: Incident) -> dict[str, UpdateOut]:
+            return _shown(update, incident.component_statuses)
+
+        return await post_update(request, principal, parse, show, show_posted)
 
 
 def router() -> Router:

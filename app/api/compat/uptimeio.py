@@ -19,14 +19,18 @@ from litestar.params import FromPath
 from app.api.auth import WRITE
 from app.api.body import decode_json
 from app.api.compat import dialect_router
-from app.api.compat.uptimeio_errors import EXCEPTION_HANDLERS, INCIDENT_NOT_FOUND
-from app.api.errors import NotFound
+from app.api.compat.uptimeio_errors import (
+    EXCEPTION_HANDLERS,
+    INCIDENT_NOT_FOUND,
+    PAGE_NOT_FOUND,
+)
+from app.api.errors import NotFound, RequestError
 from app.api.post_update import UpdateRequest, post_update
-from app.domain.page_status import shows
+from app.domain.commands import ThroughPage
 from app.domain.values import IncidentStatus
+from app.handle import refuse_unshown
 from app.store.api_keys import Principal
-from app.store.catalog import get_status_page
-from app.store.incident_reads import IncidentView, UpdateView, get_incident
+from app.store.incident_reads import UpdateView
 
 
 class AddUpdateIn(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,24 +60,6 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def _shown_incident(
-    request: Request, principal: Principal, project_id: str, page_id: str, incident_id: str
-) -> IncidentView:
-    pool, organization_id = request.app.state.pool, principal.organization_id
-    if _uuid(project_id) != organization_id:
-        raise NotFound("Project not found")
-    page_uuid, incident_uuid = _uuid(page_id), _uuid(incident_id)
-    page = None if page_uuid is None else await get_status_page(pool, organization_id, page_uuid)
-    if page is None or not page.published:
-        raise NotFound("Status page not found")
-    incident = (
-        None if incident_uuid is None else await get_incident(pool, organization_id, incident_uuid)
-    )
-    if incident is None or not shows(page.component_ids, incident.component_ids):
-        raise NotFound(INCIDENT_NOT_FOUND)
-    return incident
-
-
 class IncidentUpdates(Controller):
     path = (
         "/projects/{project_id:str}/status-pages/{status_page_id:str}"
@@ -89,18 +75,33 @@ class IncidentUpdates(Controller):
         status_page_id: FromPath[str],
         incident_id: FromPath[str],
     ) -> Response:
-        incident = await _shown_incident(
-            request, principal, project_id, status_page_id, incident_id
-        )
+        # The page and the incident are looked up by the command, in its one read.
+        if _uuid(project_id) != principal.organization_id:
+            raise NotFound("Project not found")
+        page_id = _uuid(status_page_id)
+        if page_id is None:
+            raise NotFound(PAGE_NOT_FOUND)
+        incident = _uuid(incident_id)
+        if incident is None:
+            raise NotFound(INCIDENT_NOT_FOUND)
 
         async def parse() -> UpdateRequest:
-            data = await decode_json(request, AddUpdateIn)
+            try:
+                data = await decode_json(request, AddUpdateIn)
+            except RequestError:
+                # A page or incident not found is a 404 before a malformed body is a 400.
+                async with request.app.state.pool.acquire() as conn:
+                    await refuse_unshown(
+                        conn, incident, principal.organization_id, ThroughPage(page_id=page_id)
+                    )
+                raise
             return UpdateRequest(
-                incident_id=incident.id,
+                incident_id=incident,
                 visibility="public",
                 body=data.message,
                 status_change=data.status,
                 same_status_is_no_change=True,
+                through_page=ThroughPage(page_id=page_id),
             )
 
         async def show(update: UpdateView) -> dict[str, Any]:

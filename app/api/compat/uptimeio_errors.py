@@ -34,14 +34,15 @@ from app.domain.errors import DomainError
 from app.domain.values import STATUS_ORDER
 
 INCIDENT_NOT_FOUND = "Incident not found"
+PAGE_NOT_FOUND = "Status page not found"
 _NO_TEXT = "message: String must contain at least 1 non-whitespace character(s)"
 
 # The domain's field names spelled as this dialect's request spells them.
 _FIELDS = {"body": "message", "status_change": "status"}
 # Every code of app.domain.errors.CODES -> (status, code, message). A None message is the
 # domain's own, after its field ("status: ...") on a 400, as zod words an issue.
-# The path's page was seen showing the incident, so no_public_surface can only mean it stopped
-# showing it since: the incident is not found there either.
+# The path's page shows the incident (or the command is refused as not_found), so
+# no_public_surface cannot happen here; were it to, the incident is not found there either.
 DOMAIN_ANSWERS: dict[str, tuple[int, str, str | None]] = {
     "not_found": (404, "NOT_FOUND", INCIDENT_NOT_FOUND),
     "incident_resolved": (
@@ -143,6 +144,8 @@ def on_request_error(request: Request, error: RequestError) -> Response:
 
 
 def on_domain_error(request: Request, error: DomainError) -> Response:
+    if error.code == "not_found" and error.field == ("status_page_id",):
+        return _response(404, "NOT_FOUND", PAGE_NOT_FOUND)
     status, code, message = DOMAIN_ANSWERS[error.code]
     if message is None:
         message = error.message
