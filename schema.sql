@@ -209,6 +209,9 @@ CREATE TABLE IF NOT EXISTS component_intervals (
 CREATE INDEX IF NOT EXISTS component_intervals_by_component
     ON component_intervals (component_id, started_at);
 CREATE INDEX IF NOT EXISTS component_intervals_by_incident ON component_intervals (incident_id);
+-- A command ends an incident's open intervals along this index (0015_component_intervals_open).
+CREATE INDEX IF NOT EXISTS component_intervals_open
+    ON component_intervals (incident_id, component_id) WHERE ended_at IS NULL;
 
 -- A scheduled maintenance: the folded state of its stream in `snapshot`
 -- (app/store/maintenances.py), beside the columns its lists and the clock select by.
