@@ -5,7 +5,9 @@ the budget refills smoothly instead of resetting at minute boundaries). A proces
 hundredth of a key's budget at a time and spends it locally for at most a second, so a busy key
 asks Redis about once a second per process rather than on every request; what a process took and
 did not spend is lost to the budget, at most a hundredth of it per process at a time (under 200
-requests a minute, a lease is one request, the same as asking each time). When Redis cannot be
+requests a minute, a lease is one request, the same as asking each time). A lease still in use
+near its end is renewed in the background, so a steadily busy key's requests do not wait for
+Redis when the second is up. When Redis cannot be
 reached the limiter lets the request through and says so in the log: a command must never fail
 because Redis is down.
 """
@@ -34,6 +36,9 @@ PAUSE_AFTER_FAILURE = 1.0
 # RateLimit-Remaining a caller sees follows the other processes' spending.
 LEASE_SHARE = 100
 LEASE_SECONDS = 1.0
+# A lease spent from this close to its end is renewed meanwhile: a round trip to a busy Redis
+# from a busy event loop takes well under this.
+RENEW_BEFORE = 0.2
 
 # KEYS[1]: the key's state. ARGV[1]: requests per period. ARGV[2]: the period in ms. ARGV[3]:
 # requests wanted. Returns {requests granted (0 when denied, else up to the wanted), remaining
@@ -101,6 +106,7 @@ class RateLimiter:
         # One request per key asks Redis at a time; the others wait for its lease rather than
         # each taking one.
         self._asking: dict[str, asyncio.Lock] = {}
+        self._renewing: dict[str, asyncio.Task] = {}
         self._last_warning = 0.0
         self._paused_until = 0.0
         self._failing = False
@@ -115,9 +121,12 @@ class RateLimiter:
 
     def _spend(self, api_key_id: str) -> Decision | None:
         lease = self._leases.get(api_key_id)
-        if lease is None or lease.unspent == 0 or time.monotonic() > lease.until:
+        now = time.monotonic()
+        if lease is None or lease.unspent == 0 or now > lease.until:
             return None
         lease.unspent -= 1
+        if lease.until - now < RENEW_BEFORE and api_key_id not in self._renewing:
+            self._renewing[api_key_id] = asyncio.create_task(self._renew(api_key_id))
         return Decision(
             allowed=True,
             limit=self.per_minute,
@@ -125,7 +134,19 @@ class RateLimiter:
             reset_seconds=lease.reset_seconds,
         )
 
-    async def _ask(self, api_key_id: str) -> Decision | None:
+    async def _renew(self, api_key_id: str) -> None:
+        """Take the next lease before this one ends; its unspent requests are lost to the
+        budget a moment earlier than they would have been."""
+        try:
+            async with self._asking.setdefault(api_key_id, asyncio.Lock()):
+                lease = self._leases.get(api_key_id)
+                if lease is not None and lease.until - time.monotonic() < RENEW_BEFORE:
+                    await self._ask(api_key_id, spending=False)
+        finally:
+            del self._renewing[api_key_id]
+
+    async def _ask(self, api_key_id: str, *, spending: bool = True) -> Decision | None:
+        """Take a lease from Redis, one of whose requests this request spends if `spending`."""
         if time.monotonic() < self._paused_until:
             return None
         if self._failing:  # this request asks whether Redis is back; the others go through
@@ -151,7 +172,7 @@ class RateLimiter:
                 allowed=False, limit=self.per_minute, remaining=0, reset_seconds=reset_seconds
             )
         self._leases[api_key_id] = _Lease(
-            unspent=int(granted) - 1,
+            unspent=int(granted) - (1 if spending else 0),
             remaining=int(remaining),
             reset_seconds=reset_seconds,
             until=time.monotonic() + LEASE_SECONDS,

@@ -15,9 +15,10 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from app.api.app import create_app
-from app.api.rate_limit import PAUSE_AFTER_FAILURE, RateLimiter
+from app.api.rate_limit import LEASE_SECONDS, PAUSE_AFTER_FAILURE, RENEW_BEFORE, RateLimiter
 from app.config import Settings
-from tests.conftest import KeyMaker
+from testkit.redis_server import RedisServer
+from tests.conftest import KeyMaker, Services
 
 
 def limited_app(database: str, per_minute: int, redis_url: str):
@@ -167,3 +168,30 @@ async def test_processes_taking_leases_spend_exactly_the_budget(redis_url: str) 
     # Each process counts down from what Redis told it; neither ever claims more than is left.
     assert all(r <= 399 - n + 4 for n, r in enumerate(remaining))
     assert decisions[-1].headers()["Retry-After"] == str(decisions[-1].reset_seconds)
+
+
+async def test_a_busy_keys_requests_do_not_wait_for_redis_when_its_lease_ends(
+    services: Services,
+) -> None:
+    """The lease is renewed while requests still spend it, so the request after its end is
+    answered while Redis is paused."""
+    server = RedisServer(services.redis_binary)
+    server.start()
+    redis = Redis.from_url(server.url, socket_timeout=2, socket_connect_timeout=2)
+    limiter = RateLimiter(redis, 60_000)
+    try:
+        assert (await limiter.check("key")).allowed
+        await asyncio.sleep(LEASE_SECONDS - RENEW_BEFORE / 2)
+        assert (await limiter.check("key")).allowed  # spent near the lease's end
+        await asyncio.sleep(RENEW_BEFORE)  # the first lease is over
+        pauser = Redis.from_url(server.url)
+        await pauser.execute_command("CLIENT", "PAUSE", "1500", "ALL")
+        try:
+            decision = await asyncio.wait_for(limiter.check("key"), 0.5)
+        finally:
+            await pauser.execute_command("CLIENT", "UNPAUSE")
+            await pauser.aclose()
+    finally:
+        await redis.aclose()
+        server.remove()
+    assert decision is not None and decision.allowed
