@@ -40,7 +40,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
 
 
 class _Worker(Worker):
-    """arq's Worker, passing over the queued jobs that already run in one round trip.
+    """arq's Worker, passing over the queued jobs that already run in one command.
 
     A job stays in the queue while it runs, and each poll reads the queue's head: arq checks
     every id it read in a transaction of its own (WATCH, EXISTS, ZSCORE), so each job started
@@ -50,11 +50,11 @@ class _Worker(Worker):
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         if job_ids:
-            async with self.pool.pipeline(transaction=False) as pipe:
-                for job_id in job_ids:
-                    pipe.exists(in_progress_key_prefix + job_id.decode())
-                running = await pipe.execute()
-            job_ids = [job_id for job_id, busy in zip(job_ids, running, strict=True) if not busy]
+            # One MGET, not an EXISTS per id: the poll reads up to 100 ids 50 times a second,
+            # and the client packs and parses each command in Python.
+            keys = [in_progress_key_prefix + job_id.decode() for job_id in job_ids]
+            running = await self.pool.mget(keys)
+            job_ids = [job_id for job_id, mark in zip(job_ids, running, strict=True) if not mark]
         await super().start_jobs(job_ids)
 
 
