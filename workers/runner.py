@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -21,6 +22,11 @@ from workers.settings import worker_settings
 
 log = logging.getLogger("herald.worker")
 SHUTDOWN_GRACE = 8.0  # seconds; docker compose sends SIGKILL 10 s after SIGTERM
+# A fan-out keeps a thousand messages in flight, each with its task, coroutine, futures and
+# request; at the default threshold (700 more objects made than freed) the collector walked
+# them some 50 times a second, most of them still in use: 6% of the worker's CPU. Cycles
+# still go, once 10,000 more objects are alive.
+YOUNG_COLLECTION_AFTER = 10_000
 
 
 async def work(settings: Settings, stop: asyncio.Event) -> None:
@@ -40,7 +46,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
 
 
 class _Worker(Worker):
-    """arq's Worker, passing over the queued jobs that already run in one round trip.
+    """arq's Worker, passing over the queued jobs that already run in one command.
 
     A job stays in the queue while it runs, and each poll reads the queue's head: arq checks
     every id it read in a transaction of its own (WATCH, EXISTS, ZSCORE), so each job started
@@ -50,11 +56,11 @@ class _Worker(Worker):
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         if job_ids:
-            async with self.pool.pipeline(transaction=False) as pipe:
-                for job_id in job_ids:
-                    pipe.exists(in_progress_key_prefix + job_id.decode())
-                running = await pipe.execute()
-            job_ids = [job_id for job_id, busy in zip(job_ids, running, strict=True) if not busy]
+            # One MGET, not an EXISTS per id: the poll reads up to 100 ids 50 times a second,
+            # and the client packs and parses each command in Python.
+            keys = [in_progress_key_prefix + job_id.decode() for job_id in job_ids]
+            running = await self.pool.mget(keys)
+            job_ids = [job_id for job_id, mark in zip(job_ids, running, strict=True) if not mark]
         await super().start_jobs(job_ids)
 
 
@@ -105,6 +111,10 @@ def run(settings: Settings) -> None:
         sys.exit("herald worker: SECRET_KEY is not set; it signs links and decrypts secrets")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     warn_about(settings)
+    # What start-up loaded (modules, settings) lives as long as the process: full collections
+    # need not walk it again and again.
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_AFTER)
 
     async def main() -> None:
         stop = asyncio.Event()

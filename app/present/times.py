@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 def iso_ms(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and Z, as every time in the API is shown."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat truncates to milliseconds, as strftime's fields did, for less: each webhook
+    # is stamped as it leaves.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def iso_ms_or_none(moment: datetime | None) -> str | None:

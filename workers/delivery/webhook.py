@@ -25,6 +25,8 @@ def _retry_after(response: aiohttp.ClientResponse) -> float | None:
 async def _drain(response: aiohttp.ClientResponse) -> None:
     """Read what is left of the answer, up to MAX_ANSWER_BYTES; the status is what counts, so
     a body that breaks off or never ends only costs the connection."""
+    if response.content.is_eof():
+        return  # the whole answer came with its head: the connection is free to reuse as is
     read = 0
     with contextlib.suppress(TimeoutError, aiohttp.ClientError):
         async for chunk in response.content.iter_any():
